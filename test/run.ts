@@ -50,8 +50,22 @@ function runTier(tier: string): Promise<{ passed: number; failed: number }> {
   })
 }
 
+// The type check counts as one test: a project that does not type-check is broken.
+function typecheck(): Promise<boolean> {
+  return new Promise((resolve) => {
+    console.log('=== typecheck (tsc --noEmit) ===')
+    const tsc = join(root, '..', 'node_modules', 'typescript', 'bin', 'tsc')
+    const child = spawn(process.execPath, [tsc, '--noEmit', '-p', join(root, '..')], { stdio: 'inherit' })
+    child.on('close', (code) => resolve(code === 0))
+  })
+}
+
 let passed = 0
 let failed = 0
+if (!asked.length) {
+  if (await typecheck()) passed++
+  else failed++
+}
 for (const tier of tiers) {
   if (!hasTests(join(root, tier))) continue
   console.log(`\n=== tier: ${tier} ===`)

@@ -1,0 +1,82 @@
+// Payload encryption flows (WIRE.md "Encryption") over crypto/envelope.ts: v2
+// ephemeral (sender → listener's hello-ack key; responder → sender's ephemeralPub)
+// and v1 static. Peer keys arrive as wire text; any failure is null, never a throw.
+
+import { decodeKey, encodeKey } from '../crypto/der.ts'
+import { deriveKey, open, seal } from '../crypto/envelope.ts'
+import { generateEncryptionKeyPair } from '../crypto/x25519.ts'
+
+export interface SealedPayload {
+  payload: string
+  /** Base64 SPKI of the fresh pair's public half, for the message's `ephemeralPub`. */
+  ephemeralPub: string
+}
+
+export interface SenderSealed extends SealedPayload {
+  /** Keep only until the response is opened (openResponse), then drop it. */
+  ephemeralPrivate: Buffer
+}
+
+/** v2 sender: a fresh pair for this one message, sealed to the listener's hello-ack ephemeralPub. */
+export function sealForListener(plaintext: string, listenerEphemeralPub: string): SenderSealed | null {
+  const pair = generateEncryptionKeyPair()
+  const payload = sealTo(plaintext, pair.privateKey, listenerEphemeralPub)
+  if (payload === null) {
+    pair.privateKey.fill(0)
+    return null
+  }
+  return { payload, ephemeralPub: encodeKey('x25519Spki', pair.publicKey), ephemeralPrivate: pair.privateKey }
+}
+
+/** v2 listener: open a log/inject with this connection's ephemeral private key. */
+export function openAtListener(payload: string, connectionPrivate: Buffer, senderEphemeralPub: string): string | null {
+  return openFrom(payload, connectionPrivate, senderEphemeralPub)
+}
+
+/** v2 responder: a further fresh pair, sealed to the inject's ephemeralPub; its private half is wiped at once. */
+export function sealResponse(plaintext: string, senderEphemeralPub: string): SealedPayload | null {
+  const pair = generateEncryptionKeyPair()
+  const payload = sealTo(plaintext, pair.privateKey, senderEphemeralPub)
+  pair.privateKey.fill(0)
+  return payload === null ? null : { payload, ephemeralPub: encodeKey('x25519Spki', pair.publicKey) }
+}
+
+/** v2 sender: open a response with the inject's ephemeral private key and the response's ephemeralPub. */
+export function openResponse(payload: string, senderEphemeralPrivate: Buffer, responderEphemeralPub: string): string | null {
+  return openFrom(payload, senderEphemeralPrivate, responderEphemeralPub)
+}
+
+/** v1: own static X25519 private key and the peer's stored encryptPub. */
+export function sealStatic(plaintext: string, ownEncryptPrivate: Buffer, peerEncryptPub: string): string | null {
+  return sealTo(plaintext, ownEncryptPrivate, peerEncryptPub)
+}
+
+/** v1: the same key both ways (ECDH is symmetric), so either side opens with its own private key. */
+export function openStatic(payload: string, ownEncryptPrivate: Buffer, peerEncryptPub: string): string | null {
+  return openFrom(payload, ownEncryptPrivate, peerEncryptPub)
+}
+
+function keyFor(myPrivate: Buffer, peerPub: string): Buffer | null {
+  const peer = decodeKey('x25519Spki', peerPub)
+  return peer && deriveKey(myPrivate, peer)
+}
+
+function sealTo(plaintext: string, myPrivate: Buffer, peerPub: string): string | null {
+  const key = keyFor(myPrivate, peerPub)
+  if (!key) return null
+  try {
+    return seal(plaintext, key)
+  } finally {
+    key.fill(0)
+  }
+}
+
+function openFrom(payload: string, myPrivate: Buffer, peerPub: string): string | null {
+  const key = keyFor(myPrivate, peerPub)
+  if (!key) return null
+  try {
+    return open(payload, key)
+  } finally {
+    key.fill(0)
+  }
+}
