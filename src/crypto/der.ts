@@ -12,13 +12,40 @@ const HEADERS = {
 
 export type KeyForm = keyof typeof HEADERS
 
-const B64 = /^[A-Za-z0-9+/]*={0,2}$/
+const B64 = /^[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/
+// The last data character before padding carries unused low bits, which must
+// be zero: otherwise one byte string has several spellings (malleability).
+const LAST_BEFORE_ONE_PAD = 'AEIMQUYcgkosw048'
+const LAST_BEFORE_TWO_PAD = 'AQgw'
 
-/** Strict standard base64: canonical padding, and it must round-trip (no malleable spellings). */
+/** True for standard base64 in its one canonical spelling (padded, zero pad bits). */
+export function isCanonicalBase64(text: unknown): text is string {
+  if (typeof text !== 'string' || text.length % 4 !== 0 || !B64.test(text)) return false
+  if (text.endsWith('==')) return LAST_BEFORE_TWO_PAD.includes(text[text.length - 3]!)
+  if (text.endsWith('=')) return LAST_BEFORE_ONE_PAD.includes(text[text.length - 2]!)
+  return true
+}
+
+/** Strict standard base64: the canonical spelling only, else null. */
 export function decodeBase64Strict(text: string): Buffer | null {
-  if (typeof text !== 'string' || text.length % 4 !== 0 || !B64.test(text)) return null
-  const bytes = Buffer.from(text, 'base64')
-  return bytes.toString('base64') === text ? bytes : null
+  return isCanonicalBase64(text) ? Buffer.from(text, 'base64') : null
+}
+
+const HEADER_TEXT: Record<KeyForm, string> = {
+  ed25519Spki: HEADERS.ed25519Spki.toString('base64'),
+  ed25519Pkcs8: '',
+  x25519Spki: HEADERS.x25519Spki.toString('base64'),
+  x25519Pkcs8: '',
+}
+
+/**
+ * True when `text` is a public key of this form, checked on the text alone:
+ * the 12-byte SPKI header is exactly the first 16 base64 characters, so no
+ * decoding is needed — the parser runs this on every line, strangers' too.
+ */
+export function isPublicKeyText(form: 'ed25519Spki' | 'x25519Spki', text: unknown): text is string {
+  // 44 DER bytes are exactly 60 characters ending in one '='.
+  return typeof text === 'string' && text.length === 60 && text.endsWith('=') && text[58] !== '=' && text.startsWith(HEADER_TEXT[form]) && isCanonicalBase64(text)
 }
 
 export function encodeKey(form: KeyForm, raw: Uint8Array): string {

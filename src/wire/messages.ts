@@ -2,7 +2,7 @@
 // ("Where the sidecar is stricter"): exact field sets, strictly typed values, no
 // prototype-shaped keys. Signatures, freshness and sizes are later admission stages.
 
-import { decodeBase64Strict, decodeKey } from '../crypto/der.ts'
+import { isCanonicalBase64, isPublicKeyText } from '../crypto/der.ts'
 import { accept, refuse, type Refusal, type Verdict } from '../reasons.ts'
 import { isRotationReason as isReason, type KeyRotation, type RotationReason } from './rotation.ts'
 
@@ -52,8 +52,8 @@ type Field = readonly [name: string, check: Check, optional?: 'optional']
 
 const is = (expected: unknown): Check => (value) => value === expected
 const isString = (max: number, min = 0): Check => (value) => typeof value === 'string' && value.length >= min && value.length <= max
-const isSignKey: Check = (value) => decodeKey('ed25519Spki', value) !== null
-const isEncryptKey: Check = (value) => decodeKey('x25519Spki', value) !== null
+const isSignKey: Check = (value) => isPublicKeyText('ed25519Spki', value)
+const isEncryptKey: Check = (value) => isPublicKeyText('x25519Spki', value)
 const isHex32: Check = (value) => typeof value === 'string' && /^[0-9a-f]{32}$/.test(value)
 const isTime: Check = (value) => Number.isSafeInteger(value) && (value as number) >= 0
 const isVersion: Check = (value) => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_VERSION
@@ -62,7 +62,7 @@ const isVersions: Check = (value) =>
 const isWireVersion: Check = (value) => value === 1 || value === 2
 // Only the canonical spelling of a 64-byte signature: a second spelling of the
 // same signature (unpadded, base64url) would be a second spelling of the line.
-const isSig: Check = (value) => typeof value === 'string' && value.length === 88 && decodeBase64Strict(value)?.length === 64
+const isSig: Check = (value) => typeof value === 'string' && value.length === 88 && value.endsWith('==') && isCanonicalBase64(value)
 const isRotationReason: Check = isReason
 const isSession = isString(MAX_SESSION_CHARS, 1)
 const isPayload = isString(Infinity)

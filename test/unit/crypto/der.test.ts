@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { decodeBase64Strict, decodeKey, encodeKey } from '../../../src/crypto/der.ts'
+import { decodeBase64Strict, decodeKey, encodeKey, isPublicKeyText } from '../../../src/crypto/der.ts'
 import vectors from '../../vectors/wire-v2.json' with { type: 'json' }
 
 test('decodes every vector key of its own form and refuses the other forms', () => {
@@ -25,6 +25,15 @@ test('refuses malleable or malformed base64', () => {
   assert.is(decodeBase64Strict('QQ==')?.toString('hex'), '41')
   assert.is(decodeBase64Strict('QR=='), null, 'non-zero padding bits are a second spelling of QQ==')
   assert.is(decodeBase64Strict('Q==='), null)
+})
+
+test('isPublicKeyText agrees with decodeKey on every key and on near misses', () => {
+  const { signPub, encryptPub } = vectors.identities.alice
+  const candidates = [signPub, encryptPub, signPub.replace(/=$/, 'A'), `${signPub.slice(0, 58)}B=`, signPub.slice(0, 59), `${signPub}=`, encryptPub.replace('MCowBQYDK2VuAyEA', 'MCowBQYDK2VwAyEA')]
+  for (const text of candidates) {
+    assert.is(isPublicKeyText('ed25519Spki', text), decodeKey('ed25519Spki', text) !== null, `ed25519 ${text}`)
+    assert.is(isPublicKeyText('x25519Spki', text), decodeKey('x25519Spki', text) !== null, `x25519 ${text}`)
+  }
 })
 
 test.run()

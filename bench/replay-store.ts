@@ -1,10 +1,10 @@
-// Child process for replay-store-budget.test.ts (run with --expose-gc; argv[2] = a 0700 dir):
-// the heap a ReplayStore holding 100,000 nonces across 100 peers needs, the time to reopen
-// that journal, and the cost of check() for fresh and replayed nonces. Prints one JSON line.
+// The replay store measured in a child started with --expose-gc (argv[2] = a 0700 dir): the heap
+// 100,000 nonces across 100 peers need, the time to reopen that journal, and the cost of check()
+// for fresh and replayed nonces. Prints one JSON line; used by `npm run bench` and the budget test.
 
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { ReplayStore } from '../../src/store/replay-store.ts'
+import { ReplayStore } from '../src/store/replay-store.ts'
 
 const dir = process.argv[2]!
 const gc = (globalThis as { gc?: () => void }).gc!
