@@ -36,6 +36,8 @@ export const REASONS = {
   FRIEND_STALE: 'friend line timestamp outside ±5 min',
   FRIEND_NOT_FOR_US: 'friend request is addressed to another name',
   FRIEND_NO_PENDING: 'accept does not match a pending request of ours',
+  FRIEND_NAME_TAKEN: 'another friend already has this session name (same name and short-id prefix)',
+  FRIEND_NOT_AUTO_ACCEPTED: 'no auto-accept rule names this requester; an operator must accept it',
   INVITE_MALFORMED: 'invite token is not wop1:// base64url JSON of the right shape',
   INVITE_EXPIRED: 'invite token has expired',
   INVITE_BAD_SIGNATURE: 'invite token signature does not verify against its issuer',
