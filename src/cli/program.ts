@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander'
 import { WoprP2PError } from '../reasons.ts'
 import { registerIdentityCommands } from './identity-commands.ts'
+import { registerPolicyCommands } from './policy-commands.ts'
 
 export function buildProgram(out: (text: string) => void): Command {
   const program = new Command()
@@ -16,6 +17,7 @@ export function buildProgram(out: (text: string) => void): Command {
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: (s) => process.stderr.write(s) })
   registerIdentityCommands(program, out)
+  registerPolicyCommands(program, out)
   return program
 }
 
