@@ -3,8 +3,9 @@
 // sidecar's own user can reach it. One JSON request line per connection, one
 // JSON reply line: {op, args} → {ok: true, result} | {ok: false, error}.
 
-import { chmodSync, lstatSync, unlinkSync } from 'node:fs'
+import { chmodSync } from 'node:fs'
 import { connect, createServer, type Server, type Socket } from 'node:net'
+import { clearStaleSocket } from '../net/unix-socket.ts'
 import { WoprP2PError } from '../reasons.ts'
 
 const MAX_REQUEST_BYTES = 1024 * 1024 + 4096
@@ -42,29 +43,9 @@ function readLine(socket: Socket, onLine: (line: string) => void, onTooLong: () 
   })
 }
 
-/** A socket file left by a crashed sidecar is removed; a live one (or any non-socket) is refused. */
-async function clearStaleSocket(path: string): Promise<void> {
-  let isSocket: boolean
-  try {
-    isSocket = lstatSync(path).isSocket()
-  } catch {
-    return
-  }
-  if (!isSocket) throw new WoprP2PError('STATE', `${path} exists and is not a socket`, 'move it away; the sidecar creates its control socket there')
-  const alive = await new Promise<boolean>((resolve) => {
-    const probe = connect(path)
-    probe.once('connect', () => {
-      probe.destroy()
-      resolve(true)
-    })
-    probe.once('error', () => resolve(false))
-  })
-  if (alive) throw new WoprP2PError('STATE', `another sidecar is already running on ${path}`, 'stop it first, or use another --data-dir')
-  unlinkSync(path)
-}
 
 export async function serveControl(path: string, handlers: Readonly<Record<string, ControlHandler>>): Promise<Server> {
-  await clearStaleSocket(path)
+  await clearStaleSocket(path, 'move it away; the sidecar creates its control socket there')
   const server = createServer((socket) => {
     socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy())
     const reply = (r: ControlReply) => socket.end(`${JSON.stringify(r)}\n`)

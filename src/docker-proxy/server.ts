@@ -3,11 +3,13 @@
 // DOCKER-HAZARDS.md "Node's HTTP server as the proxy front"). Every refusal leaves
 // through refusal(): one JSON body, one audit line, connection closed.
 
-import { lstat, unlink, chmod } from 'node:fs/promises'
+import { clearStaleSocket } from '../net/unix-socket.ts'
+import { readCappedBody } from '../net/read-body.ts'
+import { chmod } from 'node:fs/promises'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { once } from 'node:events'
-import { accept, refuse, REASONS, WoprP2PError, type Refusal, type Verdict } from '../reasons.ts'
+import { refuse, REASONS, type Refusal, type Verdict } from '../reasons.ts'
 import { auditEntry, jsonLinesAudit, type AuditSink } from './audit.ts'
 import type { SandboxPolicy } from './create-policy.ts'
 import { EngineClient } from './forward.ts'
@@ -73,7 +75,7 @@ export async function startDockerProxy(opts: DockerProxyOptions): Promise<Docker
     const head = checkHead({ method: req.method ?? '', target: req.url ?? '', headers: req.headers, upgrade: false, head: Buffer.alloc(0) }, ctx)
     if (!head.ok) return refuseHttp(req, res, head)
     const route = head.value
-    const body = await readBody(req)
+    const body = await readCappedBody(req, BODY_CAP, 'PROXY_BODY_TOO_LARGE')
     if (body === null) return void res.destroy()
     if (!body.ok) return refuseHttp(req, res, body)
     const checked = checkBody(route, body.value, opts.policy)
@@ -167,7 +169,7 @@ export async function startDockerProxy(opts: DockerProxyOptions): Promise<Docker
     refuseSocket(undefined, socket, refuse('PROXY_MALFORMED_HTTP', typeof err.code === 'string' ? err.code : undefined))
   })
 
-  await removeStaleSocket(opts.listenPath)
+  await clearStaleSocket(opts.listenPath, 'remove it or choose another listen path')
   // The socket is created with the umask in force; make it owner-only from birth, then widen to the asked mode.
   const umask = process.umask(0o177)
   try {
@@ -191,24 +193,6 @@ export async function startDockerProxy(opts: DockerProxyOptions): Promise<Docker
   }
 }
 
-/** The body, decoded from whatever framing Node parsed, refused as soon as it passes the cap; null if the client went away. */
-function readBody(req: IncomingMessage): Promise<Verdict<Buffer> | null> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > BODY_CAP) {
-        req.removeAllListeners('data')
-        req.pause()
-        resolve(refuse('PROXY_BODY_TOO_LARGE', `more than ${BODY_CAP} bytes`))
-      } else chunks.push(chunk)
-    })
-    req.on('end', () => resolve(accept(Buffer.concat(chunks))))
-    req.on('close', () => resolve(null))
-    req.on('error', () => resolve(null))
-  })
-}
 
 /** Until a chunked upgrade request's empty body is whole; the socket is left paused for the splice. */
 function readUpgradeTail(req: IncomingMessage, socket: Duplex, first: Buffer): Promise<Verdict<'complete' | 'partial'>> {
@@ -266,13 +250,3 @@ function statusFor(r: Refusal): number {
   return r.reason === 'PROXY_ENGINE_UNREACHABLE' ? 502 : 403
 }
 
-/** A socket left by a previous run is replaced; anything else at that path is an operator error. */
-async function removeStaleSocket(path: string): Promise<void> {
-  const st = await lstat(path).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return null
-    throw e
-  })
-  if (st === null) return
-  if (!st.isSocket()) throw new WoprP2PError('IO', `${path} exists and is not a socket`, 'remove it or choose another listen path')
-  await unlink(path)
-}

@@ -8,12 +8,14 @@
 // but a friend's; a byte pipe would let a pipelined request ride behind an allowed one. WOPR still
 // does its own auth: the relay holds no secret and passes the Authorization header through.
 
+import { clearStaleSocket } from '../net/unix-socket.ts'
+import { readCappedBody } from '../net/read-body.ts'
 import { once } from 'node:events'
-import { chmod, lstat, unlink } from 'node:fs/promises'
+import { chmod } from 'node:fs/promises'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
-import { accept, refuse, REASONS, WoprP2PError, type Refusal, type Verdict } from '../reasons.ts'
+import { accept, refuse, REASONS, type Refusal, type Verdict } from '../reasons.ts'
 import type { WoprReason } from './errors.ts'
 import { isWoprSessionName } from './session-name.ts'
 
@@ -90,7 +92,7 @@ export async function startWoprRelay(opts: WoprRelayOptions): Promise<WoprRelay>
     if (overLimit.has(req.socket)) return answer(req, res, 503, refuse('WOPR_RELAY_BUSY'))
     const checked = checkRelayRequest(req.method ?? '', req.url ?? '', opts.sessionPrefix)
     if (!checked.ok) return answer(req, res, 403, checked)
-    void readBody(req, bodyCap).then((body) => {
+    void readCappedBody(req, bodyCap, 'WOPR_RELAY_BODY_TOO_LARGE').then((body) => {
       if (body === null) return void res.destroy()
       if (!body.ok) return answer(req, res, 413, body)
       if (req.method === 'GET' && body.value.length > 0) return answer(req, res, 403, refuse('WOPR_RELAY_DENIED', 'body on a GET'))
@@ -154,7 +156,7 @@ export async function startWoprRelay(opts: WoprRelayOptions): Promise<WoprRelay>
     socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
   }
 
-  await removeStaleSocket(opts.listenPath)
+  await clearStaleSocket(opts.listenPath, 'remove it or choose another relay socket path')
   // Owner-only from birth (the umask applies at bind), then widened to the asked mode.
   const umask = process.umask(0o177)
   try {
@@ -175,32 +177,4 @@ export async function startWoprRelay(opts: WoprRelayOptions): Promise<WoprRelay>
   }
 }
 
-/** The body, or a refusal as soon as it passes the cap; null when the client went away first. */
-function readBody(req: IncomingMessage, cap: number): Promise<Verdict<Buffer> | null> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > cap) {
-        req.removeAllListeners('data')
-        req.pause()
-        resolve(refuse('WOPR_RELAY_BODY_TOO_LARGE', `more than ${cap} bytes`))
-      } else chunks.push(chunk)
-    })
-    req.on('end', () => resolve(accept(Buffer.concat(chunks))))
-    req.on('close', () => resolve(null))
-    req.on('error', () => resolve(null))
-  })
-}
 
-/** A socket left by a previous run is replaced; anything else at the path is an operator error. */
-async function removeStaleSocket(path: string): Promise<void> {
-  const st = await lstat(path).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return null
-    throw e
-  })
-  if (st === null) return
-  if (!st.isSocket()) throw new WoprP2PError('IO', `${path} exists and is not a socket`, 'remove it or choose another relay socket path')
-  await unlink(path)
-}

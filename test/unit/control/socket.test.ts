@@ -85,7 +85,7 @@ test('a stale socket file is replaced; a live sidecar or a non-socket is refused
   const path = sockPath()
   const first = await serveControl(path, {})
   const second = await failure(serveControl(path, {}))
-  assert.match(String(second.message), /already running/)
+  assert.match(String(second.message), /already listening/)
   first.close()
   const again = await serveControl(path, { ping: () => 'pong' })
   assert.is(await callControl(path, 'ping'), 'pong')

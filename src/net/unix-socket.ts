@@ -1,0 +1,28 @@
+// Claiming a unix socket path for a listener (control socket, Docker proxy,
+// WOPR relay): a socket file left by a crashed run is removed, but a live
+// listener or anything that is not a socket is refused, never clobbered.
+
+import { lstatSync, unlinkSync } from 'node:fs'
+import { connect } from 'node:net'
+import { WoprP2PError } from '../reasons.ts'
+
+export async function clearStaleSocket(path: string, hint: string): Promise<void> {
+  let isSocket: boolean
+  try {
+    isSocket = lstatSync(path).isSocket()
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw err
+  }
+  if (!isSocket) throw new WoprP2PError('IO', `${path} exists and is not a socket`, hint)
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = connect(path)
+    probe.once('connect', () => {
+      probe.destroy()
+      resolve(true)
+    })
+    probe.once('error', () => resolve(false))
+  })
+  if (alive) throw new WoprP2PError('IO', `another process is already listening on ${path}`, 'stop it first, or choose another path')
+  unlinkSync(path)
+}
