@@ -3,9 +3,8 @@
 // sidecar's own user can reach it. One JSON request line per connection, one
 // JSON reply line: {op, args} → {ok: true, result} | {ok: false, error}.
 
-import { chmodSync } from 'node:fs'
 import { connect, createServer, type Server, type Socket } from 'node:net'
-import { clearStaleSocket } from '../net/unix-socket.ts'
+import { listenOnUnixSocket } from '../net/unix-socket.ts'
 import { WoprP2PError } from '../reasons.ts'
 
 const MAX_REQUEST_BYTES = 1024 * 1024 + 4096
@@ -45,7 +44,6 @@ function readLine(socket: Socket, onLine: (line: string) => void, onTooLong: () 
 
 
 export async function serveControl(path: string, handlers: Readonly<Record<string, ControlHandler>>): Promise<Server> {
-  await clearStaleSocket(path, 'move it away; the sidecar creates its control socket there')
   const server = createServer((socket) => {
     socket.setTimeout(REQUEST_TIMEOUT_MS, () => socket.destroy())
     const reply = (r: ControlReply) => socket.end(`${JSON.stringify(r)}\n`)
@@ -71,17 +69,7 @@ export async function serveControl(path: string, handlers: Readonly<Record<strin
     )
     socket.on('error', () => socket.destroy())
   })
-  // Created with a 0177 umask, so there is no instant at which others could connect.
-  const previous = process.umask(0o177)
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(path, () => resolve())
-    })
-  } finally {
-    process.umask(previous)
-  }
-  chmodSync(path, 0o600)
+  await listenOnUnixSocket(server, path, { mode: 0o600, hint: 'move it away; the sidecar creates its control socket there' })
   return server
 }
 

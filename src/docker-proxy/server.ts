@@ -3,9 +3,8 @@
 // DOCKER-HAZARDS.md "Node's HTTP server as the proxy front"). Every refusal leaves
 // through refusal(): one JSON body, one audit line, connection closed.
 
-import { clearStaleSocket } from '../net/unix-socket.ts'
+import { listenOnUnixSocket } from '../net/unix-socket.ts'
 import { readCappedBody } from '../net/read-body.ts'
-import { chmod } from 'node:fs/promises'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { once } from 'node:events'
@@ -169,16 +168,7 @@ export async function startDockerProxy(opts: DockerProxyOptions): Promise<Docker
     refuseSocket(undefined, socket, refuse('PROXY_MALFORMED_HTTP', typeof err.code === 'string' ? err.code : undefined))
   })
 
-  await clearStaleSocket(opts.listenPath, 'remove it or choose another listen path')
-  // The socket is created with the umask in force; make it owner-only from birth, then widen to the asked mode.
-  const umask = process.umask(0o177)
-  try {
-    server.listen(opts.listenPath)
-  } finally {
-    process.umask(umask)
-  }
-  await once(server, 'listening')
-  await chmod(opts.listenPath, opts.socketMode ?? 0o600)
+  await listenOnUnixSocket(server, opts.listenPath, { mode: opts.socketMode ?? 0o600, hint: 'remove it or choose another listen path' })
 
   return {
     owned,

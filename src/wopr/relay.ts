@@ -8,10 +8,9 @@
 // but a friend's; a byte pipe would let a pipelined request ride behind an allowed one. WOPR still
 // does its own auth: the relay holds no secret and passes the Authorization header through.
 
-import { clearStaleSocket } from '../net/unix-socket.ts'
+import { listenOnUnixSocket } from '../net/unix-socket.ts'
 import { readCappedBody } from '../net/read-body.ts'
 import { once } from 'node:events'
-import { chmod } from 'node:fs/promises'
 import http, { type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { Socket } from 'node:net'
@@ -156,16 +155,7 @@ export async function startWoprRelay(opts: WoprRelayOptions): Promise<WoprRelay>
     socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
   }
 
-  await clearStaleSocket(opts.listenPath, 'remove it or choose another relay socket path')
-  // Owner-only from birth (the umask applies at bind), then widened to the asked mode.
-  const umask = process.umask(0o177)
-  try {
-    server.listen(opts.listenPath)
-  } finally {
-    process.umask(umask)
-  }
-  await once(server, 'listening')
-  await chmod(opts.listenPath, opts.socketMode ?? 0o600)
+  await listenOnUnixSocket(server, opts.listenPath, { mode: opts.socketMode ?? 0o600, hint: 'remove it or choose another relay socket path' })
 
   return {
     async close() {

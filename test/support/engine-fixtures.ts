@@ -2,6 +2,7 @@
 // policy, the one hardened create body every test starts from, the placeholder
 // seccomp profile, and the label that lets teardown find every container we made.
 
+import { buildCreateBody as buildSandboxCreateBody } from '../../src/sandbox/host-config.ts'
 import { readFileSync } from 'node:fs'
 import type Docker from 'dockerode'
 import { DEFAULT_LIMITS, type SandboxPolicy } from '../../src/docker-proxy/create-policy.ts'
@@ -21,33 +22,9 @@ export function testPolicy(imageId: string): SandboxPolicy {
   return { imageId, seccompProfile: SECCOMP_TEXT, ...DEFAULT_LIMITS, label: { ...TEST_LABEL } }
 }
 
-/** The hardened create body the sidecar is expected to send, at the policy's limits. */
+/** The body the sidecar sends (src/sandbox/host-config.ts), with a command and environment for busybox. */
 export function buildCreateBody(policy: SandboxPolicy, cmd: string[] = ['sh', '-c', 'cat']): Record<string, unknown> {
-  return {
-    Image: policy.imageId,
-    User: '65534:65534',
-    Cmd: cmd,
-    Env: ['LANG=C.UTF-8'],
-    WorkingDir: '/tmp',
-    AttachStdin: true,
-    AttachStdout: true,
-    AttachStderr: true,
-    OpenStdin: true,
-    StdinOnce: true,
-    Tty: false,
-    Labels: { [policy.label.key]: policy.label.value },
-    HostConfig: {
-      NetworkMode: 'none',
-      ReadonlyRootfs: true,
-      CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges', `seccomp=${policy.seccompProfile}`],
-      PidsLimit: policy.maxPids,
-      Memory: policy.maxMemory,
-      MemorySwap: policy.maxMemory,
-      NanoCpus: policy.maxNanoCpus,
-      Tmpfs: { '/tmp': `rw,noexec,nosuid,nodev,size=${policy.maxTmpfsBytes}` },
-    },
-  }
+  return { ...buildSandboxCreateBody(policy), Cmd: cmd, Env: ['LANG=C.UTF-8'], WorkingDir: '/tmp' }
 }
 
 /**
