@@ -7,6 +7,7 @@ export const REASONS = {
   // Framing and parsing (WIRE.md "Transport and framing")
   WIRE_LINE_TOO_LONG: 'line exceeds 1 MiB + 4 KiB before its newline',
   WIRE_NOT_JSON: 'line is not valid JSON',
+  WIRE_TOO_DEEP: 'message nests objects or arrays deeper than any message of the protocol',
   WIRE_NOT_OBJECT: 'message is not a JSON object',
   WIRE_FORBIDDEN_KEY: 'message carries __proto__, constructor or prototype',
   WIRE_UNKNOWN_TYPE: 'message type is not one this protocol knows',
@@ -85,6 +86,10 @@ export const REASONS = {
   PROXY_USER_ROOT: 'User is missing, root, or not a numeric non-zero uid[:gid]',
   PROXY_LABEL: 'the sandbox label is missing, or labels fall outside the policy',
   PROXY_ENGINE_UNREACHABLE: 'the engine socket did not answer (broken infrastructure, not a refusal of the request)',
+  // Sandbox image pin and the docker-proxy role (DESIGN.md "The sandbox": started by image ID only)
+  PIN_NONE: 'sandbox.image is empty: no sandbox image is pinned, so no sandbox may run',
+  PIN_IMAGE_MISSING: 'the image to pin, or the pinned image ID, does not exist on the engine',
+  PIN_SHIPPED_POLICY: 'the policy directory is the shipped defaults; a pin belongs in the operator\'s own policy directory',
   // WOPR bridge (WOPR-API.md; DESIGN.md "The path of one inbound message", last two steps)
   WOPR_TOKEN_FILE: 'WOPR token file is missing, unreadable, not a regular file, readable by others, or not 64 hex characters',
   WOPR_UNAUTHORIZED: 'WOPR answered 401: no bearer token, or not the token WOPR holds',
@@ -100,6 +105,10 @@ export const REASONS = {
   WOPR_RELAY_DENIED: 'the relay forwards only the WOPR client\'s own requests: health, ready, and log or conversation of a friend session',
   WOPR_RELAY_BODY_TOO_LARGE: 'request body exceeds the relay cap',
   WOPR_RELAY_BUSY: 'the relay is at its connection limit',
+  // Scheduled key rotation (issue 5 "Scheduled key rotation"; src/rotation/schedule.ts)
+  ROTATION_FAILED: 'the scheduled key rotation failed; the current keys stay in use until the next slot or `wopr-p2p rotate-keys`',
+  ROTATION_OVERLAP: 'a rotation slot came while the previous rotation was still running; that slot was skipped',
+  ROTATION_MISSED: 'a rotation slot was reached too late (host suspended or clock jumped); it is not replayed, the next slot runs',
   // Policy files (DESIGN.md "Configuration"): each names file:line:column and the key path
   POLICY_UNREADABLE: 'a policy file cannot be read (missing when named explicitly, not a regular file, no permission)',
   POLICY_RESOURCE_LIMIT: 'policy file is over the loader budget: larger than 1 MiB, nested too deep, or an alias bomb',
@@ -121,9 +130,71 @@ export const REASONS = {
   RUNNER_EOF: 'stdin closed before the job or the awaited model reply arrived',
   RUNNER_STEP_LIMIT: 'the agent turn spent its model-call budget without a final answer',
   RUNNER_INTERNAL: 'the runner failed unexpectedly (a bug or a broken container)',
+  // Sidecar sandbox handler (DESIGN.md "The sandbox"): one container per admitted log/inject
+  SANDBOX_NO_IMAGE: 'no sandbox image is pinned (sandbox.image is empty); log and inject are refused until `wopr-p2p sandbox pin`',
+  SANDBOX_BUSY: 'the sandbox queue for this session or in total is full; try again later',
+  SANDBOX_TIMEOUT: 'the sandbox ran past its wall-clock limit and was killed',
+  SANDBOX_OOM: 'the sandbox hit its memory limit and a process in it was OOM-killed',
+  SANDBOX_PIDS_LIMIT: 'the sandbox runner could not create a process or thread (the pids limit was reached)',
+  SANDBOX_CRASHED: 'the sandbox runner exited without an answer',
+  SANDBOX_OUTPUT_TOO_LARGE: 'the sandbox wrote more than its output cap',
+  SANDBOX_BAD_OUTPUT: 'the sandbox wrote a line that is not a runner protocol message, or one out of turn',
+  SANDBOX_ENGINE: 'the Docker proxy or engine refused or failed a container call',
+  SANDBOX_CLOSED: 'the sandbox handler is shutting down',
+  // Model gateway (DESIGN.md "Capabilities → what the sandbox job does": inject model calls)
+  MODEL_NOT_CONFIGURED: 'no model endpoint is configured: inject is refused, log still works',
+  MODEL_KEY_FILE: 'the model API key file is missing, unreadable, not a regular file, too large or empty',
+  MODEL_TIMEOUT: 'the model endpoint did not answer within model.requestTimeoutSeconds',
+  MODEL_UNREACHABLE: 'the model endpoint could not be reached',
+  MODEL_HTTP_ERROR: 'the model endpoint answered with a non-2xx status',
+  MODEL_BAD_RESPONSE: 'the model endpoint answered with a body that is not a chat completion this gateway accepts',
+  MODEL_BAD_REQUEST: 'the sandbox sent a model request the gateway does not forward',
+  MODEL_BUDGET_EXHAUSTED: 'this peer spent its model token budget for the hour or the day',
+  MODEL_STEP_LIMIT: 'the turn asked for more model calls than model.maxStepsPerTurn',
+  // Swarm listener and client (DESIGN.md "Bounded everything"): SWARM_ codes count what an inbound
+  // connection did; SEND_ codes are outbound outcomes and discarded replies.
+  SWARM_HANDSHAKE_TIMEOUT: 'connection sent no admitted message within the handshake time (5 s); closed',
+  SWARM_IDLE: 'connection had no admitted message for the idle time; closed',
+  SWARM_QUEUE_FULL: 'line arrived while the connection already had its one in-flight message and a full queue; dropped',
+  SWARM_REPEAT_HELLO: 'second hello on one connection; ignored, as the deployed listener does',
+  SWARM_PEER_CONNECTIONS: 'the key already holds its maximum number of connections; the new one is closed',
+  SWARM_NO_HANDLER: 'no sandbox handler is configured, so log and inject are refused (fail closed)',
+  SWARM_HANDLER_REFUSED: 'the handler refused the message with a reason of its own',
+  SWARM_HANDLER_FAILED: 'the handler threw or ran past its time limit',
+  SWARM_HOOK_FAILED: 'recording an admitted claim or key rotation failed; the sender is refused',
+  SWARM_SEAL_FAILED: "the response could not be encrypted to the sender's key",
+  SWARM_RESPONSE_TOO_LARGE: "the handler's text makes a payload over 1 MiB; the sender is told `inject failed`",
+  SWARM_INTERNAL_ERROR: 'a bug while serving a line; the connection was dropped',
+  // Client: outcomes of one send
+  SEND_UNREACHABLE: 'no connection on the peer topic answered with a hello-ack signed by the peer, after every retry',
+  SEND_TIMEOUT: 'the peer did not reply in time',
+  SEND_CLOSED: 'the connection closed after the message was written and before the reply',
+  SEND_BUSY: 'too many sends are already queued for this peer',
+  SEND_VERSION: 'the peer chose a protocol version we do not speak (v1 static keys refused by policy)',
+  SEND_SEAL_FAILED: "the message could not be encrypted to the peer's key",
+  // Client: replies discarded while waiting (never used, never shown)
+  SEND_REPLY_MALFORMED: 'reply line is oversized, not canonical JSON, or not a message of the protocol',
+  SEND_REPLY_NOT_FROM_PEER: 'reply is not signed by the key we addressed (an impostor on the topic, or a relay)',
+  SEND_REPLY_STALE: 'reply timestamp outside the freshness window',
+  SEND_REPLY_REPLAYED: 'reply nonce already seen from this peer',
+  SEND_REPLY_UNEXPECTED: 'reply of the wrong type, for another request or session, or that does not decrypt',
+  // Sidecar daemon: control operations and the recursion guard
+  SIDECAR_UNKNOWN_PEER: 'no friend or grantee matches this name, short id or key',
+  SIDECAR_AMBIGUOUS_PEER: 'more than one friend or grantee matches this name or short id; use the full key',
+  SIDECAR_RECURSION: 'an outbound inject was started while a friend\'s inject is being handled (recursion guard)',
+  SIDECAR_PEER_REFUSED: 'the peer answered with a signed reject',
+  SIDECAR_NO_NAME: 'this sidecar has no agent name, which friend lines need',
 } as const
 
 export type Reason = keyof typeof REASONS
+
+/** The swarm layer's own codes: listener events and outbound send outcomes. */
+export type SwarmReason = Extract<Reason, `SWARM_${string}` | `SEND_${string}`>
+
+/** One counter per reason (and per ACCEPTED_ kind), as the gate, listener and client keep them. */
+export function bump(counters: Map<string, number>, key: string): void {
+  counters.set(key, (counters.get(key) ?? 0) + 1)
+}
 
 export type Refusal = { ok: false; reason: Reason; detail?: string }
 export type Verdict<T> = { ok: true; value: T } | Refusal

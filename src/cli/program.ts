@@ -7,6 +7,12 @@ import { Command, CommanderError } from 'commander'
 import { WoprP2PError } from '../reasons.ts'
 import { registerIdentityCommands } from './identity-commands.ts'
 import { registerPolicyCommands } from './policy-commands.ts'
+import { registerFriendCommands } from './friend-commands.ts'
+import { registerSendCommands } from './send-commands.ts'
+import { registerSidecarCommands } from './sidecar-commands.ts'
+import { registerDockerProxyCommands } from './docker-proxy-commands.ts'
+import { registerSandboxCommands } from './sandbox-commands.ts'
+import { registerWoprRelayCommands } from './wopr-relay-commands.ts'
 
 export function buildProgram(out: (text: string) => void): Command {
   const program = new Command()
@@ -18,6 +24,12 @@ export function buildProgram(out: (text: string) => void): Command {
     .configureOutput({ writeOut: out, writeErr: (s) => process.stderr.write(s) })
   registerIdentityCommands(program, out)
   registerPolicyCommands(program, out)
+  registerSidecarCommands(program, out)
+  registerFriendCommands(program, out)
+  registerSendCommands(program, out)
+  registerDockerProxyCommands(program)
+  registerSandboxCommands(program, out)
+  registerWoprRelayCommands(program)
   return program
 }
 

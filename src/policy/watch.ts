@@ -99,8 +99,9 @@ export class PolicyWatcher {
     return () => this.listeners.delete(listener)
   }
 
+  /** Never throws for what the directory holds: an unreadable one is a refused reload like any other. */
   reload(trigger: ReloadTrigger = 'manual'): ReloadOutcome {
-    const next = this.load(this.opts.dir)
+    const next = this.loadQuietly()
     if (!next.ok) {
       this.emit({ type: 'rejected', trigger, problems: next.problems, kept: this.policy })
       return 'rejected'
@@ -111,6 +112,15 @@ export class PolicyWatcher {
     this.policy = next.policy
     this.emit({ type: 'applied', trigger, policy: next.policy, previous })
     return 'applied'
+  }
+
+  private loadQuietly(): PolicyLoad {
+    try {
+      return this.load(this.opts.dir)
+    } catch (err) {
+      const message = `cannot read the policy directory: ${(err as Error).message}`
+      return { ok: false, problems: [{ reason: 'POLICY_UNREADABLE', file: this.opts.dir, line: 0, col: 0, path: '', message }] }
+    }
   }
 
   close(): void {

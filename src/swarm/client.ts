@@ -13,7 +13,7 @@ import { openResponse, openStatic, sealForListener, sealStatic } from '../wire/p
 import { noReply, PeerLink, type Handshake, type SendResult } from './peer-link.ts'
 import { checkReply, type Reply } from './reply-check.ts'
 import type { Swarm } from './swarm.ts'
-import { bump } from './swarm-reasons.ts'
+import { bump } from '../reasons.ts'
 
 export type { SendResult } from './peer-link.ts'
 

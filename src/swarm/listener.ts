@@ -14,7 +14,7 @@ import { sealResponse, sealStatic } from '../wire/payload.ts'
 import { TIMED_OUT, within } from './deadline.ts'
 import { LineChannel } from './line-channel.ts'
 import type { SwarmConnection } from './swarm.ts'
-import { bump, type SwarmReason } from './swarm-reasons.ts'
+import { bump, type SwarmReason } from '../reasons.ts'
 
 export type HandledMessage = Extract<Admitted, { kind: 'log' | 'inject' }>
 export type HandlerResult = { ok: true; text?: string } | { ok: false; reason: string }

@@ -10,7 +10,7 @@ import { buildHello } from '../wire/build.ts'
 import { LineChannel } from './line-channel.ts'
 import type { AddressedPeer, Reply, ReplyVerdict } from './reply-check.ts'
 import type { Dial, Swarm, SwarmConnection } from './swarm.ts'
-import type { SwarmReason } from './swarm-reasons.ts'
+import type { SwarmReason } from '../reasons.ts'
 
 /** What the listener's hello-ack fixed for this connection. */
 export interface Handshake {

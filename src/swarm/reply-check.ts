@@ -5,7 +5,7 @@
 import type { ReplayCheck } from '../admission/gate.ts'
 import { parseMessage, type WireMessage } from '../wire/messages.ts'
 import { isCanonicalSignedLine, signedBody, verifyBody } from '../wire/signed-json.ts'
-import type { SwarmReason } from './swarm-reasons.ts'
+import type { SwarmReason } from '../reasons.ts'
 
 export type Reply = Extract<WireMessage, { type: 'hello-ack' | 'ack' | 'response' | 'reject' }>
 

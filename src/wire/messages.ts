@@ -4,6 +4,7 @@
 
 import { isCanonicalBase64, isPublicKeyText } from '../crypto/der.ts'
 import { accept, refuse, type Refusal, type Verdict } from '../reasons.ts'
+import { MAX_INVITE_TOKEN_CHARS } from './invite.ts'
 import { isRotationReason as isReason, type KeyRotation, type RotationReason } from './rotation.ts'
 
 export type WireVersion = 1 | 2
@@ -42,7 +43,10 @@ export type MessageType = WireMessage['type']
 
 export const MAX_SESSION_CHARS = 256
 export const MAX_REASON_CHARS = 1024
-export const MAX_TOKEN_CHARS = 4096
+/** A claim carries a whole invite token: the cap is the one invites are made and parsed with. */
+export const MAX_TOKEN_CHARS = MAX_INVITE_TOKEN_CHARS
+/** The deepest a message of the protocol nests (key-rotation → keyRotation; hello → versions), with room to spare. */
+export const MAX_NESTING = 4
 export const MAX_VERSIONS = 8
 export const MAX_VERSION = 255
 
@@ -146,6 +150,10 @@ export function fieldOrder(type: MessageType | 'keyRotation'): string[] {
  * arrival key order (the signed bytes are re-serialised from it). Never throws.
  */
 export function parseMessage(line: string): Verdict<WireMessage> {
+  // Before JSON.parse: a megabyte of hostile nesting costs the parser tens of milliseconds,
+  // even from a stranger; one scan that stops at the first level too deep costs far less.
+  if (typeof line !== 'string') return refuse('WIRE_NOT_JSON')
+  if (nestsDeeperThan(line, MAX_NESTING)) return refuse('WIRE_TOO_DEEP')
   let value: unknown
   try {
     value = JSON.parse(line)
@@ -164,6 +172,23 @@ export function parseMessage(line: string): Verdict<WireMessage> {
   // Later stages hold the message while they verify it: nothing may reorder or edit it.
   for (const inner of [value.keyRotation, value.versions]) if (inner) Object.freeze(inner)
   return accept(Object.freeze(value) as unknown as WireMessage)
+}
+
+/** True once `[`/`{` outside strings open more than `max` levels; stops there. Malformed input is left to JSON.parse. */
+export function nestsDeeperThan(line: string, max: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++ // backslash: the next unit is escaped, whatever it is
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) return true
+    } else if (c === 0x7d || c === 0x5d) depth--
+  }
+  return false
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -35,23 +35,12 @@ export async function createThroughProxy(docker: Docker, body: Record<string, un
   return docker.createContainer({ _query: {}, _body: body } as unknown as Docker.ContainerCreateOptions)
 }
 
-/**
- * Attach options for dockerode that the proxy accepts: exactly the allowed query
- * (`_query`) and no body (`_body: {}`; by default dockerode sends its options as a
- * JSON body). `stdin: false` makes dockerode end the request (an empty chunked
- * body) so the headers leave at all; the socket it returns is still writable, and
- * the query attaches the container's stdin.
- */
-export const ATTACH_OPTIONS = {
-  hijack: true,
-  stdin: false,
-  _query: { stream: true, stdin: true, stdout: true, stderr: true },
-  _body: {},
-} as unknown as Docker.ContainerAttachOptions
+/** The sidecar's own attach options: exactly what the proxy accepts. */
+export { ATTACH_OPTIONS } from '../../src/sandbox/container.ts'
 
-/** Remove every container carrying our label (teardown and start-up reaper). */
+/** Remove every container carrying our test label's key AND value: other suites' sandboxes are left alone. */
 export async function removeLabelled(engine: Docker): Promise<number> {
-  const leftovers = await engine.listContainers({ all: true, filters: { label: [TEST_LABEL.key] } })
+  const leftovers = await engine.listContainers({ all: true, filters: { label: [`${TEST_LABEL.key}=${TEST_LABEL.value}`] } })
   await Promise.all(leftovers.map((c) => engine.getContainer(c.Id).remove({ force: true }).catch(() => undefined)))
   return leftovers.length
 }

@@ -5,7 +5,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { EventEmitter } from 'node:events'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PolicyWatcher, type PolicyEvent, type Timers, type WatchDir } from '../../../src/policy/watch.ts'
 import { DEFAULT_POLICY } from '../../../src/policy/schema.ts'
@@ -93,6 +93,19 @@ test('a bad reload keeps the last good policy and reports why', () => {
   writeFileSync(join(dir, 'sandbox.yaml'), '# emptied\n')
   assert.is(watcher.reload(), 'rejected', 'an emptied file is an error, not a silent reset')
   assert.is(watcher.current, good)
+  watcher.close()
+})
+
+test('an unreadable directory is a refused reload, never a throw out of a timer or signal', () => {
+  const dir = policyDir('sandbox:\n  pidsLimit: 50\n')
+  const { watcher, events } = start(dir)
+  const good = watcher.current
+  rmSync(dir, { recursive: true })
+  writeFileSync(dir, 'a file where the directory was')
+  assert.is(watcher.reload('file'), 'rejected')
+  assert.is(watcher.current, good)
+  const rejected = events[0] as Extract<PolicyEvent, { type: 'rejected' }>
+  assert.equal(rejected.problems.map((p) => p.reason), ['POLICY_UNREADABLE'])
   watcher.close()
 })
 

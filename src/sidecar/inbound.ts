@@ -1,0 +1,42 @@
+// What the sidecar puts around the sandbox handler (DESIGN.md "The path of one inbound
+// message", last steps): an inject is handled with the recursion guard's mark on its async
+// path, and each exchange the handler completed is queued for WOPR's log of the friend's own
+// session — a log's text, an inject's request and then its response — with `from` =
+// `p2p:<peer key>`. Without a handler there is nothing to wrap: the listener fails closed.
+
+import type { Friend } from '../friends/model.ts'
+import type { Logger } from '../log/logger.ts'
+import type { HandledMessage, Handler, HandlerResult } from '../swarm/listener.ts'
+import { friendLogEntry } from '../wopr/friend-entry.ts'
+import type { Outbox } from '../wopr/outbox.ts'
+import type { RecursionGuard } from './recursion-guard.ts'
+
+export interface InboundOptions {
+  guard: RecursionGuard
+  /** The friend record of a peer key (current state), for its WOPR session; null for grantees who are not friends. */
+  friendOf: (peer: string) => Friend | null
+  outbox?: Outbox
+  log: Logger
+}
+
+export function wrapHandler(inner: Handler, o: InboundOptions): Handler {
+  return {
+    handle: async (admitted) => {
+      const result = admitted.kind === 'inject' ? await o.guard.whileHandlingInject(admitted.peer.id, () => inner.handle(admitted)) : await inner.handle(admitted)
+      if (result.ok && o.outbox) bridge(admitted, result, o)
+      return result
+    },
+  }
+}
+
+function bridge(admitted: HandledMessage, result: Extract<HandlerResult, { ok: true }>, o: InboundOptions): void {
+  const friend = o.friendOf(admitted.peer.id)
+  // WOPR keeps one conversation per friend; an invite grantee's own sessions are not bridged.
+  if (!friend || friend.session !== admitted.session) return
+  const texts = admitted.kind === 'log' ? [admitted.text] : [admitted.text, result.text ?? '']
+  for (const text of texts) {
+    if (text === '') continue
+    const queued = o.outbox!.enqueue(friendLogEntry(friend, text))
+    if (!queued.ok) o.log.warn({ reason: queued.reason, session: friend.session }, 'wopr-outbox-refused')
+  }
+}
