@@ -7,11 +7,11 @@ import { createWriteStream, openSync, type WriteStream } from 'node:fs'
 import { join } from 'node:path'
 import { jsonLinesAudit } from '../docker-proxy/audit.ts'
 import { startDockerProxyRole, type DockerProxyRole } from '../docker-proxy/role.ts'
-import { INSTANCE_NAME } from '../docker-proxy/sandbox-policy.ts'
 import { createLogger } from '../log/logger.ts'
-import { resolvePolicyDir, SHIPPED_POLICY_DIR } from '../policy/load.ts'
+import { resolvePolicyDir } from '../policy/load.ts'
 import { WoprP2PError } from '../reasons.ts'
 import { DEFAULT_ENGINE_SOCKET } from './sandbox-commands.ts'
+import { DEFAULT_PROXY_SOCKET, instanceOf, instanceOption, proxySocketOf, seccompOption } from './sandbox-flags.ts'
 
 type ProxyOptions = { listen?: string; engine: string; policyDir?: string; seccomp: string; audit?: string; instance?: string; socketGroup?: string }
 
@@ -38,16 +38,15 @@ export function registerDockerProxyCommands(program: Command): void {
   program
     .command('docker-proxy')
     .description('run the narrowed Docker proxy: validates every request and re-issues only sandbox calls to the engine')
-    .option('--listen <socket>', 'socket the sidecar connects to (default: $WOPR_P2P_DOCKER_PROXY_SOCKET or /run/wopr-p2p/docker.sock)')
+    .option('--listen <socket>', `socket the sidecar connects to (default: $WOPR_P2P_DOCKER_PROXY_SOCKET or ${DEFAULT_PROXY_SOCKET})`)
     .option('--engine <socket>', 'the real Docker engine socket', DEFAULT_ENGINE_SOCKET)
     .option('--policy-dir <dir>', 'policy directory (default: $WOPR_P2P_POLICY_DIR or the shipped policies/)')
-    .option('--seccomp <file>', 'seccomp profile every sandbox must carry', join(SHIPPED_POLICY_DIR, 'seccomp.json'))
+    .addOption(seccompOption())
     .option('--audit <file>', 'append the audit trail (JSON lines) to this file, mode 0600 (default: stdout)')
-    .option('--instance <name>', 'sandbox label value; only containers with it are reaped (default: $WOPR_P2P_INSTANCE or "default")')
+    .addOption(instanceOption())
     .option('--socket-group <gid>', 'make the socket 0660 and owned by this group, for a sidecar under another uid (default: 0600, owner only)')
     .action(async (opts: ProxyOptions) => {
-      const instance = opts.instance || process.env.WOPR_P2P_INSTANCE || 'default'
-      if (!INSTANCE_NAME.test(instance)) throw usage(`instance name "${instance.slice(0, 80)}" is not allowed`, 'use lower-case letters, digits, ".", "_" and "-" (at most 63)')
+      const instance = instanceOf(opts.instance)
       const socketGroup = parseGroup(opts.socketGroup)
       const log = createLogger({ role: 'docker-proxy' })
       const auditFile = opts.audit === undefined ? undefined : openAuditFile(opts.audit)
@@ -63,7 +62,7 @@ export function registerDockerProxyCommands(program: Command): void {
       process.once('SIGINT', onStop)
       try {
         role = await startDockerProxyRole({
-          listenPath: opts.listen || process.env.WOPR_P2P_DOCKER_PROXY_SOCKET || '/run/wopr-p2p/docker.sock',
+          listenPath: proxySocketOf(opts.listen),
           enginePath: opts.engine,
           policyDir: resolvePolicyDir({ flag: opts.policyDir }),
           seccompFile: opts.seccomp,

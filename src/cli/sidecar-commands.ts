@@ -1,44 +1,46 @@
 // `wopr-p2p sidecar` (the daemon role), `status` and `rotate-keys` (DESIGN.md "Processes",
-// "Operator surface"). The role runs until SIGTERM or SIGINT and then closes cleanly; the
-// production role has no handler until the sandbox is plugged in, so it refuses every peer
-// log and inject (fail closed).
+// "Operator surface"). The role (sidecar/role.ts) runs until SIGTERM or SIGINT and then closes
+// cleanly; its only handler is the sandbox, so without a pinned image every peer log and
+// inject is refused (fail closed).
 
 import { Option, type Command } from 'commander'
 import { createLogger } from '../log/logger.ts'
 import { resolvePolicyDir } from '../policy/load.ts'
-import { PolicyWatcher } from '../policy/watch.ts'
 import type { SidecarStatus } from '../sidecar/operations.ts'
 import { ROTATION_REASONS } from '../wire/rotation.ts'
 import { askSidecar, render } from './control-client.ts'
+import { instanceOf, instanceOption, proxySocketOf, proxySocketOption, seccompOption } from './sandbox-flags.ts'
 import { dataDirOf } from './identity-commands.ts'
 
 export function registerSidecarCommands(program: Command, out: (text: string) => void): void {
   program
     .command('sidecar')
-    .description('run the sidecar daemon: listen on this agent\'s topic, serve the control socket; stops on SIGTERM or SIGINT')
+    .description('run the sidecar daemon: listen on this agent\'s topic, run admitted messages in sandboxes through the Docker proxy, forward results to WOPR, rotate keys on schedule; stops on SIGTERM or SIGINT')
     .option('--name <name>', 'this agent\'s name in friend request/accept lines (default: $WOPR_P2P_NAME)')
     .option('--policy-dir <dir>', 'policy directory (default: $WOPR_P2P_POLICY_DIR or the shipped policies/)')
-    .action(async (opts: { name?: string; policyDir?: string }, cmd: Command) => {
+    .addOption(proxySocketOption('the narrowed Docker proxy\'s socket'))
+    .addOption(seccompOption())
+    .addOption(instanceOption())
+    .action(async (opts: { name?: string; policyDir?: string; dockerProxy?: string; seccomp: string; instance?: string }, cmd: Command) => {
       const log = createLogger({ role: 'sidecar' })
-      const watcher = new PolicyWatcher({ dir: resolvePolicyDir({ flag: opts.policyDir }) })
       const name = opts.name || process.env.WOPR_P2P_NAME || undefined
       // Loaded here, not at the top: the other verbs only talk to the control socket.
-      const { startSidecar } = await import('../sidecar/sidecar.ts')
-      try {
-        const sidecar = await startSidecar({ dataDir: dataDirOf(cmd), policy: watcher.current, log, ...(name ? { name } : {}) })
-        watcher.subscribe((event) => {
-          if (event.type === 'applied') sidecar.applyPolicy(event.policy)
-          else if (event.type === 'rejected') log.warn({ trigger: event.trigger, problems: event.problems.length }, 'policy-reload-rejected')
-        })
-        const signal = await new Promise<NodeJS.Signals>((resolve) => {
-          process.once('SIGTERM', resolve)
-          process.once('SIGINT', resolve)
-        })
-        log.info({ signal }, 'sidecar-stopping')
-        await sidecar.close()
-      } finally {
-        watcher.close()
-      }
+      const { startSidecarRole } = await import('../sidecar/role.ts')
+      const role = await startSidecarRole({
+        dataDir: dataDirOf(cmd),
+        policyDir: resolvePolicyDir({ flag: opts.policyDir }),
+        dockerSocket: proxySocketOf(opts.dockerProxy),
+        seccompFile: opts.seccomp,
+        instance: instanceOf(opts.instance),
+        log,
+        ...(name ? { name } : {}),
+      })
+      const signal = await new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGTERM', resolve)
+        process.once('SIGINT', resolve)
+      })
+      log.info({ signal }, 'sidecar-stopping')
+      await role.stop()
     })
 
   program
@@ -73,7 +75,9 @@ function describeStatus(s: SidecarStatus): string {
     `name:        ${s.name ?? '(none: friend lines need --name)'}`,
     `short id:    ${s.shortId}`,
     `fingerprint: ${s.fingerprint}`,
-    `handler:     ${s.handler === 'sandbox' ? 'sandbox' : 'none: peer log and inject are refused (fail closed)'}`,
+    `sandbox:     ${describeSandbox(s)}`,
+    `wopr:        ${describeWopr(s.outbox)}`,
+    `rotation:    ${describeSchedule(s.rotationSchedule)}`,
     'topics:',
     ...s.topics.map((t) => `  ${t.topic} (${t.shortId}) ${t.current ? 'current' : `previous, until ${new Date(t.graceUntil ?? 0).toISOString()}`}`),
     `connections: ${s.connections.inbound} inbound`,
@@ -82,6 +86,26 @@ function describeStatus(s: SidecarStatus): string {
     ...Object.entries(s.counters).map(([k, v]) => `  ${k} ${v}`),
   ]
   if (s.pendingNotices.length) lines.push('rotation notices pending:', ...s.pendingNotices.map((p) => `  ${p.peer} (old key ${p.oldShortId}, until ${new Date(p.graceUntil).toISOString()})`))
-  if (s.outbox) lines.push(`wopr outbox: ${s.outbox.pending} pending, ${s.outbox.delivered} delivered, reachable ${s.outbox.reachable ?? 'unknown'}`)
   return `${lines.join('\n')}\n`
+}
+
+function describeSandbox(s: SidecarStatus): string {
+  if (s.handler === 'none') return 'none: peer log and inject are refused (fail closed)'
+  const box = s.sandbox
+  if (box === null) return 'configured'
+  if (box.state === 'unavailable') return `unavailable (${box.reason}): ${box.detail}; peer log and inject are refused`
+  return `ready, image ${box.image.slice(0, 19)}…, model ${box.model ? 'configured' : 'none (inject refused)'}, ${box.running} running, ${box.queued} queued, ${box.pool.ready}/${box.pool.target} warm`
+}
+
+function describeWopr(o: SidecarStatus['outbox']): string {
+  if (o === null) return 'not configured'
+  const state = o.reachable === null ? 'not tried yet' : o.reachable ? 'reachable' : `unreachable${o.lastError ? ` (${o.lastError.reason})` : ''}`
+  return `${state}; outbox ${o.pending} waiting${o.full ? ' (FULL)' : ''}, ${o.delivered} delivered, ${o.rejected} rejected`
+}
+
+function describeSchedule(r: SidecarStatus['rotationSchedule']): string {
+  if (r === null) return 'no schedule'
+  if (!r.enabled) return 'scheduled rotation off'
+  const last = r.lastRun ? `; last ${r.lastRun.slot} ${r.lastRun.result}${r.lastRun.reason ? ` (${r.lastRun.reason})` : ''}` : ''
+  return `"${r.schedule}", next ${r.nextRun ?? 'none'}${last}`
 }

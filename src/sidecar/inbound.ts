@@ -1,7 +1,7 @@
 // What the sidecar puts around the sandbox handler (DESIGN.md "The path of one inbound
 // message", last steps): an inject is handled with the recursion guard's mark on its async
 // path, and each exchange the handler completed is queued for WOPR's log of the friend's own
-// session — a log's text, an inject's request and then its response — with `from` =
+// session — a log's text as the sandbox returned it, an inject's request and then its response — with `from` =
 // `p2p:<peer key>`. Without a handler there is nothing to wrap: the listener fails closed.
 
 import type { Friend } from '../friends/model.ts'
@@ -33,7 +33,8 @@ function bridge(admitted: HandledMessage, result: Extract<HandlerResult, { ok: t
   const friend = o.friendOf(admitted.peer.id)
   // WOPR keeps one conversation per friend; an invite grantee's own sessions are not bridged.
   if (!friend || friend.session !== admitted.session) return
-  const texts = admitted.kind === 'log' ? [admitted.text] : [admitted.text, result.text ?? '']
+  // A log's text as the sandbox returned it (normalised there: valid UTF-8, no control characters).
+  const texts = admitted.kind === 'log' ? [result.text ?? ''] : [admitted.text, result.text ?? '']
   for (const text of texts) {
     if (text === '') continue
     const queued = o.outbox!.enqueue(friendLogEntry(friend, text))

@@ -13,6 +13,8 @@ import { friendSessionName, parseFriendRequest } from '../wire/friend-lines.ts'
 import { createInvite, parseInvite } from '../wire/invite.ts'
 import type { RotationReason } from '../wire/rotation.ts'
 import type { OutboxStatus } from '../wopr/outbox.ts'
+import type { RotationScheduleStatus } from '../rotation/schedule.ts'
+import type { SandboxSlotStatus } from './sandbox-slot.ts'
 import { knownPeers, resolvePeer, type KnownPeerRef } from './peer-query.ts'
 import type { Sidecar } from './sidecar.ts'
 import type { TopicView } from './served-topics.ts'
@@ -33,6 +35,8 @@ export interface SidecarStatus {
   counters: Record<string, number>
   pendingNotices: { oldShortId: string; peer: string; graceUntil: number; nextAt: number | null }[]
   outbox: OutboxStatus | null
+  sandbox: SandboxSlotStatus | null
+  rotationSchedule: RotationScheduleStatus | null
 }
 
 export interface FriendView {
@@ -69,6 +73,8 @@ export class Operations {
       counters: Object.fromEntries([...counters].sort(([a], [b]) => a.localeCompare(b))),
       pendingNotices: this.s.pendingNotices().map((p) => ({ oldShortId: shortIdOf(p.oldSignPub), peer: shortIdOf(p.peer), graceUntil: p.graceUntil, nextAt: p.nextAt })),
       outbox: this.s.options.outbox?.status() ?? null,
+      sandbox: this.s.options.reports?.sandbox?.() ?? null,
+      rotationSchedule: this.s.options.reports?.rotation?.() ?? null,
     }
   }
 

@@ -28,6 +28,8 @@ import { Listener, type Handler, type ListenerHooks, type ListenerLimits } from 
 import { Swarm, type SwarmConfig } from '../swarm/swarm.ts'
 import type { RotationReason } from '../wire/rotation.ts'
 import type { Outbox } from '../wopr/outbox.ts'
+import type { RotationScheduleStatus } from '../rotation/schedule.ts'
+import type { SandboxSlotStatus } from './sandbox-slot.ts'
 import { controlOps } from './control-ops.ts'
 import { CONTROL_SOCKET, REPLAY_JOURNAL } from './files.ts'
 import { wrapHandler } from './inbound.ts'
@@ -54,6 +56,8 @@ export interface SidecarOptions {
   outbox?: Outbox
   listenerLimits?: Partial<ListenerLimits>
   clientTiming?: Partial<ClientTiming>
+  /** Parts the role runs around the daemon, shown in `status`. */
+  reports?: { sandbox?: () => SandboxSlotStatus; rotation?: () => RotationScheduleStatus }
 }
 
 /** The policy's swarm section as a SwarmConfig (host:port strings were validated by the schema). */

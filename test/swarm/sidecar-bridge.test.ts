@@ -32,7 +32,9 @@ const wopr: WoprApi = {
 /** dan's handler: `relay` tries to pass the inject on to alice, and answers with what happened. */
 const relaying: Handler = {
   handle: async (a) => {
-    if (a.kind !== 'inject' || a.text !== 'relay') return { ok: true, text: `dan got: ${a.text}` }
+    // A log answers with its (here unchanged) text, as the sandbox answers with the normalised text.
+    if (a.kind === 'log') return { ok: true, text: a.text }
+    if (a.text !== 'relay') return { ok: true, text: `dan got: ${a.text}` }
     try {
       await dan.ops.inject('alice', 'anything', 'passed on')
       return { ok: true, text: 'relayed' }

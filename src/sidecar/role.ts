@@ -1,0 +1,107 @@
+// `wopr-p2p sidecar` as a process (DESIGN.md "Processes"): the daemon plus what runs around it
+// in production — the running policy (reloaded on SIGHUP and file change), the sandbox behind
+// the narrowed proxy, the durable WOPR outbox, and the rotation schedule. Each part reports in
+// `status`; none of them being reachable (no WOPR, no pin yet) stops the sidecar from starting.
+
+import { readFileSync } from 'node:fs'
+import type { Logger } from '../log/logger.ts'
+import { PolicyWatcher } from '../policy/watch.ts'
+import type { Policy } from '../policy/schema.ts'
+import { WoprP2PError } from '../reasons.ts'
+import { RotationSchedule } from '../rotation/schedule.ts'
+import { parseWoprEndpoint, WoprClient } from '../wopr/client.ts'
+import { Outbox } from '../wopr/outbox.ts'
+import { SandboxSlot } from './sandbox-slot.ts'
+import { startSidecar, type Sidecar } from './sidecar.ts'
+
+export interface SidecarRoleOptions {
+  dataDir: string
+  name?: string
+  policyDir: string
+  dockerSocket: string
+  seccompFile: string
+  instance: string
+  log: Logger
+}
+
+export interface SidecarRole {
+  readonly sidecar: Sidecar
+  stop(): Promise<void>
+}
+
+/** WOPR allows 60 requests a minute per token; burst and sustained rate together stay within the policy's share. */
+export function paceOf(policy: Policy): { ratePerMinute: number; burst: number } {
+  const perMinute = policy.wopr.requestsPerMinute
+  const burst = Math.max(1, Math.floor(perMinute / 3))
+  return { ratePerMinute: Math.max(1, perMinute - burst), burst }
+}
+
+function openOutbox(dataDir: string, policy: Policy): Outbox {
+  const client = new WoprClient({
+    endpoint: parseWoprEndpoint(policy.wopr.endpoint),
+    tokenFile: policy.wopr.tokenFile,
+    timeoutMs: policy.wopr.requestTimeoutSeconds * 1000,
+  })
+  return Outbox.open({ dataDir, client, maxEntries: policy.wopr.outboxMaxEntries, pace: paceOf(policy) })
+}
+
+function readSeccomp(file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new WoprP2PError('IO', `cannot read the seccomp profile ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'pass --seccomp with the same file the docker-proxy uses')
+  }
+}
+
+export async function startSidecarRole(o: SidecarRoleOptions): Promise<SidecarRole> {
+  const { log } = o
+  const watcher = new PolicyWatcher({ dir: o.policyDir })
+  const policy = watcher.current
+  const sandbox = new SandboxSlot({ dockerSocket: o.dockerSocket, seccompProfile: readSeccomp(o.seccompFile), instance: o.instance, log })
+  const outbox = openOutbox(o.dataDir, policy)
+  let schedule: RotationSchedule | undefined
+  let sidecar: Sidecar | undefined
+  try {
+    await sandbox.apply(policy)
+    sidecar = await startSidecar({
+      dataDir: o.dataDir,
+      policy,
+      handler: sandbox,
+      outbox,
+      log,
+      ...(o.name ? { name: o.name } : {}),
+      reports: { sandbox: () => sandbox.status(), rotation: () => schedule!.status() },
+    })
+    const running = sidecar
+    schedule = new RotationSchedule({ rotation: policy.rotation, rotate: async (reason) => void (await running.rotate(reason)), log })
+    schedule.start()
+    outbox.start()
+    const unsubscribe = watcher.subscribe((event) => {
+      if (event.type === 'applied') {
+        running.applyPolicy(event.policy)
+        schedule!.update(event.policy.rotation)
+        void sandbox.apply(event.policy)
+      } else if (event.type === 'rejected') {
+        log.warn({ trigger: event.trigger, reason: event.problems[0]?.reason, problems: event.problems.length }, 'policy-reload-rejected')
+      }
+    })
+    return {
+      sidecar: running,
+      async stop() {
+        unsubscribe()
+        watcher.close()
+        await schedule!.stop()
+        await running.close()
+        await sandbox.close()
+        await outbox.close()
+      },
+    }
+  } catch (err) {
+    watcher.close()
+    await schedule?.stop()
+    await sidecar?.close()
+    await sandbox.close()
+    await outbox.close()
+    throw err
+  }
+}
