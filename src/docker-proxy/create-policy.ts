@@ -33,7 +33,8 @@ type Rule = { code: Reason; check: Check }
 
 // Allowed fields, checked in this order; `emit: undefined` leaves the field out.
 const CONFIG: ReadonlyMap<string, Rule> = new Map<string, Rule>([
-  ['Image', { code: 'PROXY_IMAGE_NOT_PINNED', check: (v, p) => (v === p.imageId ? { emit: v } : 'not the pinned ID') }],
+  // Nothing pinned ('') matches nothing, not even an empty Image.
+  ['Image', { code: 'PROXY_IMAGE_NOT_PINNED', check: (v, p) => (p.imageId !== '' && v === p.imageId ? { emit: v } : 'not the pinned ID') }],
   ['User', { code: 'PROXY_USER_ROOT', check: checkUser }],
   // Emitted after its own fields are checked (checkCreateBody); here only its type.
   ['HostConfig', { code: 'PROXY_FIELD_VALUE', check: optional((v) => (v instanceof Map ? { emit: undefined } : 'HostConfig is not an object')) }],

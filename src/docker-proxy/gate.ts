@@ -32,7 +32,7 @@ export function checkHead(head: RequestHead, ctx: GateContext): Verdict<Route> {
   const matched = matchRoute(head.method, head.target)
   if (!matched.ok) return matched
   const route = matched.value
-  if (route.image !== undefined && route.image !== ctx.policy.imageId) return refuse('PROXY_IMAGE_NOT_PINNED')
+  if (route.image !== undefined && (ctx.policy.imageId === '' || route.image !== ctx.policy.imageId)) return refuse('PROXY_IMAGE_NOT_PINNED')
   if (route.container !== undefined && !ctx.isOwned(route.container)) return refuse('PROXY_NOT_OWNED')
   if (head.upgrade) {
     if (route.kind !== 'attach' || head.headers.upgrade?.toLowerCase() !== 'tcp') return refuse('PROXY_UPGRADE_DENIED')

@@ -1,7 +1,8 @@
 // The `wopr-p2p docker-proxy` process role (DESIGN.md "Processes", "The narrowed
-// Docker proxy"): load the policy, insist on a pinned image that exists, reap this
-// instance's leftover sandboxes, then serve; re-read the pin and limits on reload
-// (a bad reload keeps the last good policy); on stop, remove what it started.
+// Docker proxy"): load the policy, check that a pinned image exists (with nothing pinned yet
+// it serves but refuses every create), reap this instance's leftover sandboxes, then serve;
+// re-read the pin and limits on reload (a bad reload keeps the last good policy); on stop,
+// remove what it started.
 
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
@@ -55,7 +56,10 @@ export async function startDockerProxyRole(opts: DockerProxyRoleOptions): Promis
   let proxy: DockerProxy | undefined
   try {
     const first = sandboxPolicyFrom(watcher.current.sandbox, seccomp, opts.instance)
-    await checkPinned(engine, first.imageId, opts.policyDir)
+    // First run: nothing pinned yet. Listen anyway, so the stack comes up and `status` can say
+    // why peers are refused; every create is refused until a pin arrives (reload or restart).
+    if (first.imageId === '') log.warn({ reason: 'PIN_NONE', hint: PIN_HINT }, 'no-sandbox-pinned')
+    else await checkPinned(engine, first.imageId, opts.policyDir)
     const reaped = await reapSandboxes(engine, first.label)
     log.info({ count: reaped, instance: opts.instance }, 'reaped')
 
@@ -93,12 +97,7 @@ export async function startDockerProxyRole(opts: DockerProxyRoleOptions): Promis
       proxy: running,
       policy: live,
       reload() {
-        try {
-          watcher.reload('SIGHUP')
-        } catch (err) {
-          // An unreadable directory is a refused reload like any other: the last good policy stays.
-          log.warn({ trigger: 'SIGHUP', reason: (err as WoprP2PError).code ?? 'IO', detail: (err as Error).message, kept: live.imageId }, 'policy-reload-refused')
-        }
+        watcher.reload('SIGHUP')
         return offer(watcher.current, 'SIGHUP')
       },
       async stop() {
@@ -117,10 +116,12 @@ export async function startDockerProxyRole(opts: DockerProxyRoleOptions): Promis
   }
 }
 
+const PIN_HINT = 'build the sandbox image, then: wopr-p2p sandbox pin --policy-dir <the policy dir the proxy reads>; the proxy picks the pin up on SIGHUP or file change'
+
 /** The pinned ID must be set and name an image the engine has: a tag is never good enough. */
 async function checkPinned(engine: EngineAdmin, imageId: string, policyDir: string): Promise<void> {
   if (imageId === '') {
-    throw new WoprP2PError('PIN_NONE', `no sandbox image is pinned in ${policyDir} (sandbox.image is empty)`, 'build the sandbox image, then: wopr-p2p sandbox pin --policy-dir <your policy dir>, and start the proxy with that --policy-dir')
+    throw new WoprP2PError('PIN_NONE', `no sandbox image is pinned in ${policyDir} (sandbox.image is empty)`, PIN_HINT)
   }
   if ((await engine.imageId(imageId)) !== imageId) {
     throw new WoprP2PError('PIN_IMAGE_MISSING', `the pinned sandbox image ${imageId} does not exist on the engine`, `rebuild it (scripts/build-sandbox-image.sh), then: wopr-p2p sandbox pin --policy-dir ${policyDir}`)

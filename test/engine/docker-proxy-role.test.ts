@@ -1,6 +1,6 @@
 // The `wopr-p2p docker-proxy` process against the real engine (src/docker-proxy/role.ts,
-// src/cli/docker-proxy-commands.ts): it refuses to start without a pinned image that
-// exists, reaps its own instance's leftovers before listening, serves through its
+// src/cli/docker-proxy-commands.ts): it refuses to start when the pinned image does not
+// exist, serves but refuses every create while nothing is pinned, reaps its own instance's leftovers before listening, serves through its
 // socket with the audit trail, reloads the pin on SIGHUP keeping the last good policy,
 // and on SIGTERM removes its sandboxes and exits 0. Plus the re-tag scenario: moving
 // the image name to another image changes nothing until `sandbox pin` and a reload.
@@ -151,16 +151,39 @@ async function expectStartRefused(policyDir: string, code: WoprP2PError['code'],
   assert.not.ok(existsSync(socket), 'nothing listens')
 }
 
-test('refuses to start while no image is pinned, the pinned ID is not on the engine, or there is no engine', async () => {
+test('refuses to start when the pinned ID is not on the engine, or there is no engine', async () => {
   if (setupError) throw setupError
-  await expectStartRefused(pinnedDir(''), 'PIN_NONE')
   await expectStartRefused(pinnedDir(`sha256:${'0'.repeat(64)}`), 'PIN_IMAGE_MISSING')
   await expectStartRefused(pinnedDir(env.imageId), 'PROXY_ENGINE_UNREACHABLE', '--engine', join(freshPath('no-engine'), 'docker.sock'))
 
-  const child = spawnRole(pinnedDir(''))
+  const child = spawnRole(pinnedDir(`sha256:${'0'.repeat(64)}`))
   assert.is(await child.exited, 1)
   assert.match(child.stderr(), /hint: .*wopr-p2p sandbox pin/)
   assert.not.ok(existsSync(child.socket))
+})
+
+test('with nothing pinned it listens but refuses every create, until a pin is picked up on SIGHUP', async () => {
+  if (setupError) throw setupError
+  const dir = pinnedDir('')
+  const child = spawnRole(dir)
+  const warned = await child.waitFor('no-sandbox-pinned')
+  assert.is(warned.reason, 'PIN_NONE')
+  await child.waitFor('listening')
+  const docker = new Docker({ socketPath: child.socket, version: 'v1.41' })
+  const unpinned = policyFor('')
+  for (const image of [env.imageId, '']) {
+    assert.equal(await tryCreate(docker, unpinned, image), { status: 403, reason: 'PROXY_IMAGE_NOT_PINNED' }, `Image "${image}"`)
+  }
+  const before = await env.engine.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL_KEY}=${INSTANCE}`] } })
+  assert.is(before.length, 0, 'nothing was created')
+
+  const file = join(dir, 'sandbox.yaml')
+  writeFileSync(file, readFileSync(file, 'utf8').replace('image: ""', `image: "${env.imageId}"`))
+  child.signal('SIGHUP')
+  await child.waitFor('policy-applied', (l) => l.image === env.imageId)
+  assert.equal(await tryCreate(docker, policyFor(env.imageId), env.imageId), { status: 201 })
+  child.signal('SIGTERM')
+  assert.is(await child.exited, 0)
 })
 
 test('reaps its own leftovers before listening, then serves ping with an audit line', async () => {

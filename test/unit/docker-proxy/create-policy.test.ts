@@ -32,6 +32,14 @@ test("what the sidecar builds (src/sandbox/host-config.ts) passes the proxy unch
   }
 })
 
+test('with nothing pinned no image passes, not even an empty one', () => {
+  const unpinned = testPolicy('')
+  for (const image of ['', policy.imageId, 'busybox']) {
+    const r = check({ ...buildCreateBody(unpinned), Image: image }, unpinned)
+    assert.is(r.ok ? 'ok' : r.reason, 'PROXY_IMAGE_NOT_PINNED', `Image "${image}"`)
+  }
+})
+
 test('the forwarded body is rebuilt: same meaning, fresh text in our key order', () => {
   const body = buildCreateBody(policy)
   const reordered = Object.fromEntries(Object.entries(body).reverse())
