@@ -80,7 +80,7 @@ function describeStatus(s: SidecarStatus): string {
     `rotation:    ${describeSchedule(s.rotationSchedule)}`,
     'topics:',
     ...s.topics.map((t) => `  ${t.topic} (${t.shortId}) ${t.current ? 'current' : `previous, until ${new Date(t.graceUntil ?? 0).toISOString()}`}`),
-    `connections: ${s.connections.inbound} inbound`,
+    `connections: ${s.connections.inbound} inbound${s.connections.peers.length ? `; peers: ${s.connections.peers.map((p) => (p.name ? `${p.name} (${p.shortId})` : p.shortId)).join(', ')}` : ''}`,
     `peers:       ${s.friends} friends, ${s.grantees} with grants`,
     'counters:',
     ...Object.entries(s.counters).map(([k, v]) => `  ${k} ${v}`),

@@ -27,7 +27,8 @@ export interface SidecarStatus {
   /** The session a friend files us under on its side, if it made friends with this name and key. */
   ourSessionAtFriends: string | null
   topics: TopicView[]
-  connections: { inbound: number }
+  /** Open inbound connections, and the peers (short ids, with the friend name if any) that proved their key on one. */
+  connections: { inbound: number; peers: { shortId: string; name: string | null }[] }
   friends: number
   grantees: number
   handler: 'sandbox' | 'none'
@@ -66,7 +67,7 @@ export class Operations {
       signPub: id.signPub,
       ourSessionAtFriends: name === undefined ? null : friendSessionName(name, id.signPub),
       topics: this.s.topics.view(id),
-      connections: { inbound: this.s.topics.inboundConnections },
+      connections: { inbound: this.s.topics.inboundConnections, peers: this.s.topics.connectedPeers().map((key) => ({ shortId: shortIdOf(key), name: this.s.friendOf(key)?.name ?? null })) },
       friends: live.value.friends.friends.length,
       grantees: Object.keys(live.value.access.grants).length,
       handler: this.s.handlerConfigured ? 'sandbox' : 'none',

@@ -88,6 +88,13 @@ export class ServedTopics {
     return this.inbound
   }
 
+  /** Peers (signing keys) with an authenticated inbound connection on any topic now. */
+  connectedPeers(): string[] {
+    const keys = new Set<string>()
+    for (const t of this.topics) for (const key of t.listener.connectedKeys().keys()) keys.add(key)
+    return [...keys].sort()
+  }
+
   /** Gate and listener counters of every topic served since start, summed. */
   counters(): Map<string, number> {
     const sum = new Map(this.retiredCounters)

@@ -77,11 +77,13 @@ export class Listener {
   readonly counters = new Map<string, number>()
   private readonly open = new Set<InboundConnection>()
   private readonly owner: Owner
+  /** Connections held per authenticated signing key. */
+  private readonly perKey = new Map<string, number>()
   private closed = false
 
   constructor(options: ListenerOptions) {
     const limits = { ...DEFAULT_LISTENER_LIMITS, ...options.limits }
-    const perKey = new Map<string, number>()
+    const perKey = this.perKey
     this.owner = {
       options,
       limits,
@@ -98,6 +100,11 @@ export class Listener {
         else perKey.delete(key)
       },
     }
+  }
+
+  /** Signing keys with an authenticated connection open now, and how many each holds. */
+  connectedKeys(): ReadonlyMap<string, number> {
+    return new Map(this.perKey)
   }
 
   /** Take over one inbound connection (pass as Swarm.serve's onConnection). */

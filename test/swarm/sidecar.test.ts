@@ -91,6 +91,9 @@ test('log → ack, by friend name and by short id', async () => {
   const bobShort = (await status(bob)).shortId
   const plain = await alice.cli('log', bobShort, aliceAtBob, 'again')
   assert.equal([plain.code, plain.out], [0, 'ack\n'])
+  // alice's connection is reused between sends and stays open for a while: bob sees her on it.
+  const aliceShort = (await status(alice)).shortId
+  assert.equal((await status(bob)).connections.peers, [{ shortId: aliceShort, name: 'alice' }])
 })
 
 test("a message-only friend's inject is refused `unauthorized`; after `grant inject` it gets the response", async () => {
