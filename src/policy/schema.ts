@@ -4,6 +4,7 @@
 // clamped, so what the operator reads in the file is what runs. What the contract forbids
 // outright (a sandbox network, mounts or capabilities; trust above `untrusted`) has no key.
 
+import { isIP } from 'node:net'
 import { isAbsolute } from 'node:path'
 import { validateDetailed } from 'node-cron'
 import { z } from 'zod'
@@ -213,6 +214,8 @@ export const policySchema = z.strictObject({
   swarm: section({
     bootstrap: uniqueList(checked(checkHostPort, 300), 32).default([]),
     firewalled: z.boolean().default(true),
+    // '' binds every interface; an address pins the DHT to one (127.0.0.1 for single-host setups).
+    host: checked((v) => (v === '' || isIP(v) !== 0 ? null : 'must be an IPv4 or IPv6 address, or empty for every interface'), 64).default(''),
   }),
 })
 

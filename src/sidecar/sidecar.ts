@@ -66,7 +66,7 @@ export function swarmConfigOf(policy: Policy): SwarmConfig {
     const at = hp.lastIndexOf(':')
     return { host: hp.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(hp.slice(at + 1)) }
   })
-  return { ...(bootstrap.length > 0 ? { bootstrap } : {}), firewalled: policy.swarm.firewalled }
+  return { ...(bootstrap.length > 0 ? { bootstrap } : {}), ...(policy.swarm.host !== '' ? { host: policy.swarm.host } : {}), firewalled: policy.swarm.firewalled }
 }
 
 export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
