@@ -15,6 +15,8 @@ const run = promisify(execFile)
 const ROOT = new URL('../..', import.meta.url).pathname
 export const BASE_TAG = 'wopr-p2p-base:test'
 const PROBE_TAG = 'wopr-p2p-sandbox-probe:test'
+/** BuildKit reads `FROM sha256:…` as a Docker Hub repository named sha256; a local tag resolves locally. */
+const PROBE_BASE_TAG = 'wopr-p2p-sandbox-probe-base:test'
 
 async function script(name: string, env: Record<string, string>): Promise<string> {
   try {
@@ -43,7 +45,8 @@ export function probeImage(): Promise<string> {
     try {
       writeFileSync(join(dir, 'probe.c'), PROBE_SOURCE)
       await run('gcc', ['-static', '-O1', '-o', join(dir, 'wopr-probe'), join(dir, 'probe.c')])
-      writeFileSync(join(dir, 'Dockerfile'), `FROM ${base}\nCOPY wopr-probe /usr/local/bin/wopr-probe\n`)
+      await run('docker', ['tag', base, PROBE_BASE_TAG])
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${PROBE_BASE_TAG}\nCOPY wopr-probe /usr/local/bin/wopr-probe\n`)
       await run('docker', ['build', '--network', 'host', '-q', '--iidfile', join(dir, 'id'), '-t', PROBE_TAG, dir])
       return (await run('cat', [join(dir, 'id')])).stdout.trim()
     } finally {
