@@ -5,6 +5,7 @@ import { missed } from './_shared.ts'
 
 await import('./admission.ts')
 await import('./sandbox.ts')
+await import('./swarm.ts')
 
 const misses = missed()
 console.log(misses.length ? `\ntargets missed: ${misses.join(', ')}` : '\nall targets met')

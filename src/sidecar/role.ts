@@ -9,6 +9,7 @@ import { PolicyWatcher } from '../policy/watch.ts'
 import type { Policy } from '../policy/schema.ts'
 import { WoprP2PError } from '../reasons.ts'
 import { RotationSchedule } from '../rotation/schedule.ts'
+import { openStateDir } from '../store/secure-dir.ts'
 import { parseWoprEndpoint, WoprClient } from '../wopr/client.ts'
 import { Outbox } from '../wopr/outbox.ts'
 import { SandboxSlot } from './sandbox-slot.ts'
@@ -55,9 +56,13 @@ function readSeccomp(file: string): string {
 
 export async function startSidecarRole(o: SidecarRoleOptions): Promise<SidecarRole> {
   const { log } = o
+  // The outbox journal lives in the data dir, which a first start has not made yet. Both checks
+  // come before the watcher, which nothing would close if they threw.
+  openStateDir(o.dataDir)
+  const seccompProfile = readSeccomp(o.seccompFile)
   const watcher = new PolicyWatcher({ dir: o.policyDir })
   const policy = watcher.current
-  const sandbox = new SandboxSlot({ dockerSocket: o.dockerSocket, seccompProfile: readSeccomp(o.seccompFile), instance: o.instance, log })
+  const sandbox = new SandboxSlot({ dockerSocket: o.dockerSocket, seccompProfile, instance: o.instance, log })
   const outbox = openOutbox(o.dataDir, policy)
   let schedule: RotationSchedule | undefined
   let sidecar: Sidecar | undefined

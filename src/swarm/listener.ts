@@ -16,6 +16,9 @@ import { LineChannel } from './line-channel.ts'
 import type { SwarmConnection } from './swarm.ts'
 import { bump, type SwarmReason } from '../reasons.ts'
 
+/** How every canonical hello line begins (WIRE.md field order: v, type, …). */
+const HELLO_PREFIX = '{"v":2,"type":"hello",'
+
 export type HandledMessage = Extract<Admitted, { kind: 'log' | 'inject' }>
 export type HandlerResult = { ok: true; text?: string } | { ok: false; reason: string }
 
@@ -182,14 +185,20 @@ class InboundConnection {
   /** The reply line for one inbound line, or null for silence. */
   private async process(line: string): Promise<string | null> {
     const { gate, identity } = this.owner.options
+    // The deployed listener answers one hello per connection. A repeat in the wire's field order
+    // costs a prefix test here, not the signature check a stranger could otherwise make us run
+    // for every line it sends; one in another key order is caught after the gate, below.
+    if (this.helloAnswered && line.startsWith(HELLO_PREFIX)) {
+      this.owner.count('SWARM_REPEAT_HELLO')
+      return null
+    }
     const verdict = gate.admit(line, this.helloAnswered ? { ephemeralPrivateKey: this.ephemeral.privateKey } : {})
     if (!verdict.ok) {
       const reason = replyFor(verdict)
       return reason === null ? null : buildReject(identity, { session: verdict.session, reason }, this.stamp())
     }
     const admitted = verdict.value
-    // The deployed listener answers one hello per connection; the key it carries stays fixed,
-    // and a repeated hello does not keep the connection from going idle.
+    // The key a hello carries stays fixed, and a repeat does not keep the connection from going idle.
     if (admitted.kind === 'hello' && this.helloAnswered) {
       this.owner.count('SWARM_REPEAT_HELLO')
       return null

@@ -176,6 +176,11 @@ export class Outbox {
     while (!this.closing) {
       const head = this.journal.pending[0]
       if (head === undefined) {
+        // Status should say from the start whether WOPR is there, not only after the first interval.
+        if (this.reachable === null && this.probeIntervalMs > 0) {
+          await this.probe()
+          continue
+        }
         if ((await this.sleep(this.probeIntervalMs || Infinity)) && this.journal.pending.length === 0 && !this.closing) await this.probe()
         continue
       }
