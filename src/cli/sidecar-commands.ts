@@ -79,7 +79,7 @@ function describeStatus(s: SidecarStatus): string {
     `wopr:        ${describeWopr(s.outbox)}`,
     `rotation:    ${describeSchedule(s.rotationSchedule)}`,
     'topics:',
-    ...s.topics.map((t) => `  ${t.topic} (${t.shortId}) ${t.current ? 'current' : `previous, until ${new Date(t.graceUntil ?? 0).toISOString()}`}`),
+    ...s.topics.map((t) => `  ${t.topic} (${t.shortId}) ${t.current ? 'current' : `previous, until ${new Date(t.graceUntil ?? 0).toISOString()}`}${t.announced ? '' : ' — NOT announced yet: no DHT node reachable, retrying'}`),
     `connections: ${s.connections.inbound} inbound${s.connections.peers.length ? `; peers: ${s.connections.peers.map((p) => (p.name ? `${p.name} (${p.shortId})` : p.shortId)).join(', ')}` : ''}`,
     `peers:       ${s.friends} friends, ${s.grantees} with grants`,
     'counters:',

@@ -16,6 +16,8 @@ export interface ServedTopic {
   listener: Listener
   /** null for the current identity; the end of the grace for a retired one. */
   graceUntil: number | null
+  /** On the DHT now; false while the announce is retried (no DHT reachable yet). */
+  readonly announced: boolean
   close(): Promise<void>
 }
 
@@ -24,6 +26,7 @@ export interface TopicView {
   shortId: string
   current: boolean
   graceUntil: number | null
+  announced: boolean
 }
 
 export class ServedTopics {
@@ -52,6 +55,9 @@ export class ServedTopics {
       gate,
       listener,
       graceUntil,
+      get announced() {
+        return served.announced
+      },
       close: async () => {
         listener.close()
         await served.close()
@@ -81,6 +87,7 @@ export class ServedTopics {
       shortId: t.identity.shortId,
       current: t.identity.signPub === current.signPub,
       graceUntil: t.graceUntil,
+      announced: t.announced,
     }))
   }
 

@@ -16,8 +16,10 @@ export interface SwarmConfig {
   host?: string
   /** false where peers are directly reachable (loopback, demo networks); omitted lets hyperdht detect it. */
   firewalled?: boolean
-  /** serve() fails when the topic is not announced within this. */
+  /** serve() resolves unannounced (and keeps retrying) when the topic is not announced within this. */
   setupTimeoutMs?: number
+  /** Pause between announce attempts while the DHT is unreachable. */
+  announceRetryMs?: number
   /** Each swarm's destroy() is raced against this, then forced. */
   closeTimeoutMs?: number
 }
@@ -44,6 +46,8 @@ export interface ServeOptions {
 
 export interface Served {
   readonly topic: Buffer
+  /** The topic is on the DHT; false while it is still being retried. */
+  readonly announced: boolean
   close(): Promise<void>
 }
 
@@ -59,6 +63,7 @@ export interface Dial {
 const DEFAULT_SETUP_TIMEOUT_MS = 15_000
 const DEFAULT_CLOSE_TIMEOUT_MS = 5_000
 const DEFAULT_MAX_CONNECTIONS = 512
+const DEFAULT_ANNOUNCE_RETRY_MS = 30_000
 
 /**
  * One server swarm per served topic, so a connection's topic — and with it the identity
@@ -74,8 +79,48 @@ export class Swarm {
 
   constructor(private readonly config: SwarmConfig = {}) {}
 
-  /** Announce `topic` as server only (WIRE.md) and hand each accepted connection to onConnection. */
+  /**
+   * Announce `topic` as server only (WIRE.md) and hand each accepted connection to onConnection.
+   * Resolves once announced, or after the set-up time with `announced` false: the sidecar must
+   * come up without a reachable DHT (first boot, no network yet), so it keeps trying, each time
+   * on a fresh DHT node, every `announceRetryMs` until it is announced or closed.
+   */
   async serve(topic: Buffer, opts: ServeOptions): Promise<Served> {
+    let current: Hyperswarm | null = null
+    let retry: NodeJS.Timeout | null = null
+    let closed = false
+    const attempt = async (): Promise<void> => {
+      const server = this.announce(topic, opts)
+      this.servers.add(server)
+      if ((await within(server.join(topic, { server: true, client: false }).flushed(), this.setupTimeoutMs)) === true && !closed) {
+        current = server
+        return
+      }
+      this.servers.delete(server)
+      await this.destroy(server)
+      if (!closed) retry = setTimeout(() => void attempt(), this.config.announceRetryMs ?? DEFAULT_ANNOUNCE_RETRY_MS).unref()
+    }
+    await attempt()
+    return {
+      topic,
+      get announced() {
+        return current !== null
+      },
+      close: async () => {
+        closed = true
+        if (retry) clearTimeout(retry)
+        const server = current
+        current = null
+        if (server) {
+          this.servers.delete(server)
+          await this.destroy(server)
+        }
+      },
+    }
+  }
+
+  /** One server swarm for `topic` whose firewall enforces the connection cap. */
+  private announce(topic: Buffer, opts: ServeOptions): Hyperswarm {
     const maxConnections = opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS
     const firewall = (remotePublicKey: Buffer): boolean => {
       if (server.connections.size < maxConnections) return false
@@ -86,21 +131,11 @@ export class Swarm {
       return true
     }
     const server = this.create({ firewall, ...(opts.keyPair ? { keyPair: opts.keyPair } : {}) })
-    this.servers.add(server)
     server.on('connection', (conn) => {
       conn.on('error', ignore)
       opts.onConnection(conn)
     })
-    const close = async () => {
-      this.servers.delete(server)
-      await this.destroy(server)
-    }
-    const announced = await within(server.join(topic, { server: true, client: false }).flushed(), this.setupTimeoutMs)
-    if (announced !== true) {
-      await close()
-      throw new WoprP2PError('IO', `could not announce topic ${topic.toString('hex').slice(0, 8)} on the DHT`, 'check the bootstrap nodes and the network')
-    }
-    return { topic, close }
+    return server
   }
 
   /** Look `topic` up as client only (WIRE.md) and hand each connection found through it to onConnection. */

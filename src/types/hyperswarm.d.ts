@@ -82,5 +82,5 @@ declare module '@hyperswarm/testnet' {
     destroy(): Promise<void>
   }
 
-  export default function createTestnet(size?: number, opts?: { host?: string }): Promise<Testnet>
+  export default function createTestnet(size?: number, opts?: { host?: string; port?: number }): Promise<Testnet>
 }

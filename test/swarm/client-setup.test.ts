@@ -2,6 +2,7 @@
 // backoff when set-up fails"; WIRE.md "Messages"): against a peer that comes late, none
 // at all, or a stand-in bob scripted to refuse, pick v1, or hang up mid-exchange.
 
+import createTestnet from '@hyperswarm/testnet'
 import { createSocket } from 'node:dgram'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -50,20 +51,21 @@ async function scriptedBob(script: (line: string, peer: RawPeer) => string[]) {
 const typeOf = (line: string) => JSON.parse(line).type as string
 const helloAck = (version: number) => buildHelloAck(bob, { version, ephemeralPub: encodeKey('x25519Spki', generateEncryptionKeyPair().publicKey) }, { ts: T0 })
 
-test('serve() fails, and does not hang, when the topic cannot be announced', async () => {
+test('serve() does not hang without a DHT: it resolves unannounced, retries, and is announced once a DHT appears', async () => {
   const probe = createSocket('udp4')
   await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve))
-  const deadPort = probe.address().port
+  const port = probe.address().port
   await new Promise<void>((resolve) => probe.close(() => resolve()))
-  const swarm = new Swarm({ bootstrap: [{ host: '127.0.0.1', port: deadPort }], host: '127.0.0.1', firewalled: false, setupTimeoutMs: 1_000, closeTimeoutMs: 1_000 })
+  const swarm = new Swarm({ bootstrap: [{ host: '127.0.0.1', port }], host: '127.0.0.1', firewalled: false, setupTimeoutMs: 1_000, announceRetryMs: 200, closeTimeoutMs: 1_000 })
   closers.push(() => swarm.close())
-  try {
-    await swarm.serve(Buffer.alloc(32, 0x66), { onConnection: () => undefined })
-    assert.unreachable('serve() resolved without announcing')
-  } catch (err) {
-    assert.instance(err, WoprP2PError)
-    assert.is((err as WoprP2PError).code, 'IO')
-  }
+  const served = await swarm.serve(Buffer.alloc(32, 0x66), { onConnection: () => undefined })
+  assert.is(served.announced, false)
+  // The DHT comes up where the bootstrap address said it would.
+  const late = await createTestnet(3, { host: '127.0.0.1', port })
+  closers.push(() => late.destroy())
+  for (let i = 0; i < 200 && !served.announced; i++) await sleep(100)
+  assert.is(served.announced, true)
+  await served.close()
 })
 
 test('a send made before the peer is online is retried with a fresh lookup and succeeds once it announces', async () => {
