@@ -63,6 +63,33 @@ test('images build with no registry: the sandbox script, and compose (which also
   for (const image of ['wopr-p2p:local', 'wopr-p2p:demo', 'wopr-p2p-sandbox:local']) must(`inspect ${image}`, run('docker', ['image', 'inspect', image]))
 })
 
+const MAIN = `wopr-p2p-main-${process.pid}`
+function mainStack(...args: string[]) {
+  return run('docker', ['compose', '-p', MAIN, ...args])
+}
+
+test('the README main command: with no WOPR and nothing pinned the stack comes up healthy and says why peers wait', () => {
+  try {
+    must('compose up (main)', mainStack('up', '-d', '--wait'))
+    for (const service of ['p2p', 'docker-proxy', 'wopr-relay']) {
+      const id = must(`ps ${service}`, mainStack('ps', '-q', service)).trim()
+      assert.is(must(`health ${service}`, run('docker', ['inspect', '--format', '{{.State.Health.Status}}', id])).trim(), 'healthy', `${service} health`)
+    }
+    const status = JSON.parse(must('status', mainStack('exec', '-T', 'p2p', 'wopr-p2p', 'status', '--json'))) as {
+      shortId: string
+      topics: unknown[]
+      sandbox: { state: string; reason?: string }
+      outbox: { reachable: boolean | null; pending: number }
+    }
+    assert.match(status.shortId, /^[0-9a-f]{8}$/, 'the identity was made on first start')
+    assert.is(status.topics.length, 1)
+    assert.equal([status.sandbox.state, status.sandbox.reason], ['unavailable', 'SANDBOX_NO_IMAGE'])
+    assert.equal([status.outbox.reachable, status.outbox.pending], [false, 0], 'WOPR is unreachable and nothing waits yet')
+  } finally {
+    mainStack('down', '-v', '--remove-orphans', '--timeout', '5')
+  }
+})
+
 const DEMO_SERVICES = ['bootstrap', 'model', 'wopr-alice', 'wopr-bob', 'relay-alice', 'relay-bob', 'demo-proxy', 'alice', 'bob']
 
 test('the demo services come up healthy and hardened', () => {
