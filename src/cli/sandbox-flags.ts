@@ -15,7 +15,7 @@ export function proxySocketOption(description: string): Option {
 }
 
 export function seccompOption(): Option {
-  return new Option('--seccomp <file>', 'seccomp profile every sandbox carries; the sidecar and the proxy must use the same file').default(join(SHIPPED_POLICY_DIR, 'seccomp.json'))
+  return new Option('--seccomp <file>', 'seccomp profile every sandbox carries; the sidecar and the proxy must use the same file').default(join(SHIPPED_POLICY_DIR, 'seccomp.json'), 'the shipped policies/seccomp.json')
 }
 
 export function instanceOption(): Option {

@@ -3,7 +3,7 @@
 // volume shared with the sidecar and forwards the WOPR client's requests to WOPR's TCP port.
 // The gate itself is src/wopr/relay.ts; this file is flags, structured logs and shutdown.
 
-import { InvalidArgumentError, type Command } from 'commander'
+import { InvalidArgumentError, Option, type Command } from 'commander'
 import { once } from 'node:events'
 import { createLogger, type Logger } from '../log/logger.ts'
 import { startWoprRelay, type RelayAuditLine } from '../wopr/relay.ts'
@@ -54,8 +54,8 @@ export function registerWoprRelayCommands(program: Command): void {
     .command('wopr-relay')
     .description('forward the sidecar\'s WOPR requests from a unix socket to WOPR\'s TCP port; run it in WOPR\'s network namespace')
     .option('--listen <socket>', 'unix socket to listen on (shared with the sidecar as its wopr.endpoint)', DEFAULT_RELAY_SOCKET)
-    .option('--target <url>', 'WOPR\'s daemon as seen from its own namespace', parseWoprTarget, parseWoprTarget(DEFAULT_WOPR_TARGET))
-    .option('--socket-mode <mode>', 'permissions of the socket: 600 or 660', parseSocketMode, 0o600 as const)
+    .addOption(new Option('--target <url>', 'WOPR\'s daemon as seen from its own namespace').argParser(parseWoprTarget).default(parseWoprTarget(DEFAULT_WOPR_TARGET), DEFAULT_WOPR_TARGET))
+    .addOption(new Option('--socket-mode <mode>', 'permissions of the socket: 600 or 660').argParser(parseSocketMode).default(0o600 as const, '600'))
     .action(async (opts: { listen: string; target: { host: string; port: number }; socketMode: 0o600 | 0o660 }) => {
       const log = createLogger({ role: 'wopr-relay' })
       // Listen for the stop signals before the socket exists: a SIGTERM in between must not kill us uncleanly.
