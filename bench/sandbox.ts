@@ -1,7 +1,7 @@
 // Sandbox job latency (issue #4 "Benchmark"): the floor is create+start+wait+remove
 // of the same image with the same flags straight on the engine socket; then a no-op
 // log job through proxy + handler, cold (pool 0) and warm (pool ≥ 1), as ratios to it;
-// the proxy's overhead per API call; the process's RSS while 4 sandboxes run.
+// the proxy's overhead per API call; a sidecar process's RSS while 4 sandboxes run.
 
 import http from 'node:http'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -18,7 +18,10 @@ import type { HandledMessage } from '../src/swarm/listener.ts'
 import { startModelDouble } from '../test/doubles/model-double.ts'
 import { ENGINE_SOCKET, SECCOMP_PROFILE } from '../test/support/sandbox-engine.ts'
 import { sandboxImage } from '../test/support/sandbox-image.ts'
+import { startNet } from '../test/support/swarm-net.ts'
 import { absolute, header, verdict } from './_shared.ts'
+import { BenchChild } from './support/ipc.ts'
+import type { SandboxSidecarConfig } from './support/sandbox-sidecar.ts'
 
 const RUNS = 30
 const INSTANCE = 'bench'
@@ -109,20 +112,27 @@ const proxied = p50(await timed(pingRuns, () => ping(proxySocket)))
 console.log(`GET /_ping p50: direct ${direct.toFixed(2)} ms · through the proxy ${proxied.toFixed(2)} ms`)
 absolute('docker proxy overhead per API call (p50)', proxied - direct, 2, 'ms')
 
-// RSS while 4 sandboxes run: 4 inject turns whose tool sleeps, all at once. This process
-// also holds the proxy and the model double, so it overstates the sidecar alone.
+// RSS while 4 sandboxes run: a sidecar process of its own (daemon + sandbox handler, as in
+// production) runs 4 inject turns whose tool sleeps, all at once; its peak RSS is the figure.
 const double = await startModelDouble()
-const busyPolicy = policyWith({ poolSize: 0, concurrency: 4 }, { endpoint: double.url, model: 'double' })
-const busy = await handler(busyPolicy, await createModelGateway(busyPolicy.model))
-let peakRss = 0
-const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20)
-const sessions = ['a', 'b', 'c', 'd'].map((s) => `${SESSION}-${s}`)
-for (const s of sessions) peer.sessions.set(s, new Set(['message', 'inject'] as const))
-await Promise.all(sessions.map((session) => expectOk(busy, { kind: 'inject', peer, session, text: 'run: sleep 2', requestId: session, version: 2 })))
-clearInterval(sampler)
-await busy.close()
-await double.close()
-absolute('process RSS while 4 sandboxes run', peakRss / 1024 / 1024, 150, 'MB')
+const net = await startNet()
+const sidecar = await BenchChild.start('sandbox-sidecar', new URL('./support/sandbox-sidecar.ts', import.meta.url), {
+  bootstrap: [...(net.config.bootstrap ?? [])],
+  dataDir: join(dir, 'sidecar'),
+  proxySocket,
+  imageId,
+  seccompProfile: SECCOMP_PROFILE,
+  instance: INSTANCE,
+  modelUrl: double.url,
+} satisfies SandboxSidecarConfig)
+try {
+  const peakRss = await sidecar.call<number>('load', { count: 4, seconds: 2 })
+  absolute('sidecar RSS while 4 sandboxes run', peakRss / 1024 / 1024, 150, 'MB')
+} finally {
+  await sidecar.stop()
+  await net.close()
+  await double.close()
+}
 
 await proxy.close()
 rmSync(dir, { recursive: true, force: true })

@@ -176,6 +176,8 @@ export function parseMessage(line: string): Verdict<WireMessage> {
 
 /** True once `[`/`{` outside strings open more than `max` levels; stops there. Malformed input is left to JSON.parse. */
 export function nestsDeeperThan(line: string, max: number): boolean {
+  // Fewer openers than levels cannot nest that deep: the common case, settled by native searches.
+  if (countsAtMost(line, max)) return false
   let depth = 0
   let inString = false
   for (let i = 0; i < line.length; i++) {
@@ -189,6 +191,15 @@ export function nestsDeeperThan(line: string, max: number): boolean {
     } else if (c === 0x7d || c === 0x5d) depth--
   }
   return false
+}
+
+/** Whether `{` and `[` occur at most `n` times in all, anywhere in the line. */
+function countsAtMost(line: string, n: number): boolean {
+  let count = 0
+  for (const opener of ['{', '[']) {
+    for (let at = line.indexOf(opener); at !== -1; at = line.indexOf(opener, at + 1)) if (++count > n) return false
+  }
+  return true
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
