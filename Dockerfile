@@ -42,6 +42,12 @@ RUN set -eu; \
 
 # ---- runtime ----------------------------------------------------------------------------------
 # One flattened base layer: what was deleted above is really gone, not hidden under a whiteout.
+# ---- the CLI as one ES module: no TypeScript loader at run time --------------------------------
+FROM deps AS bundle
+COPY src ./src
+COPY scripts/image/bundle.mjs ./scripts/image/bundle.mjs
+RUN node scripts/image/bundle.mjs && chmod 0755 dist/cli/wopr-p2p.mjs
+
 FROM scratch AS runtime
 COPY --from=rootfs / /
 ENV PATH=/app/node_modules/.bin:/usr/local/bin:/usr/bin:/bin \
@@ -53,10 +59,9 @@ ENV PATH=/app/node_modules/.bin:/usr/local/bin:/usr/bin:/bin \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
-COPY bin ./bin
 COPY policies ./policies
-COPY src ./src
-RUN ln -s /app/bin/wopr-p2p.js /usr/local/bin/wopr-p2p
+COPY --from=bundle /app/dist ./dist
+RUN ln -s /app/dist/cli/wopr-p2p.mjs /usr/local/bin/wopr-p2p
 # Code is root-owned and read-only to the process; only the data dir and sockets are its own.
 USER 1000:1000
 # The sidecar answers on its control socket; the other roles override this in compose.yaml.

@@ -2,7 +2,9 @@
 // Every measured party runs in its own process (its own event loop), so the parent only
 // orchestrates: it sends `{ id, op, args }` and gets `{ id, ok, value | error }` back.
 
+import { build } from 'esbuild'
 import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { once } from 'node:events'
 import { TIMED_OUT, within } from '../../src/swarm/deadline.ts'
 
@@ -35,9 +37,13 @@ export class BenchChild {
     })
   }
 
-  /** Fork `entry` with `config` as argv[2] (JSON) and wait until it answers requests. */
+  /**
+   * Fork `entry` with `config` as argv[2] (JSON) and wait until it answers requests. The entry is
+   * bundled first and run as plain JavaScript, as the image runs the CLI (scripts/image/bundle.mjs):
+   * a TypeScript loader would add its own thread and memory to every figure measured here.
+   */
   static async start(label: string, entry: URL, config: unknown, nodeFlags: string[] = [], ms = 30_000): Promise<BenchChild> {
-    const child = fork(entry.pathname, [JSON.stringify(config)], { execArgv: [...nodeFlags, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const child = fork(await bundled(entry, label), [JSON.stringify(config)], { execArgv: nodeFlags, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     const ready = new Promise<void>((resolve, reject) => {
       child.on('message', (m) => m === READY && resolve())
       child.once('exit', (code) => reject(new Error(`${label} exited with ${code} before it was ready`)))
@@ -64,6 +70,13 @@ export class BenchChild {
     this.child.send(STOP)
     if ((await within(exited, 10_000)) === TIMED_OUT) this.child.kill('SIGKILL')
   }
+}
+
+/** Two levels below the root, like the image's bundle, so `../../policies/` still resolves; packages stay in node_modules. */
+async function bundled(entry: URL, label: string): Promise<string> {
+  const outfile = fileURLToPath(new URL(`../.bundle/${label}.mjs`, import.meta.url))
+  await build({ entryPoints: [fileURLToPath(entry)], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' })
+  return outfile
 }
 
 /** The child's side: answer each request with `ops[op](args)`; on stop (or a vanished parent) close and exit. */
