@@ -1,6 +1,6 @@
 // The demo driver (compose profile `demo`, one shot): alice and bob become friends through the
 // CLI (request → accept → complete), bob grants alice inject, alice sends bob a log and an
-// inject, and the driver prints what each WOPR double received. It reaches each sidecar only
+// inject, bob sends alice a log, and the driver prints what each WOPR double received. It reaches each sidecar only
 // through its control socket (the data volume mounted here) and each WOPR double only through
 // WOPR-API.md; it exits 1 at the first step that fails, naming it.
 //   node --import tsx demo/drive.ts   (paths below; compose.yaml mounts them)
@@ -15,6 +15,7 @@ const BOB = '/peers/bob'
 const WOPR = { alice: { url: 'http://wopr-alice:7437', tokenFile: '/wopr/alice/daemon-token' }, bob: { url: 'http://wopr-bob:7437', tokenFile: '/wopr/bob/daemon-token' } }
 const READY_TRIES = 90
 const LOG_TEXT = 'hello bob, this is alice over wopr-p2p'
+const BACK_TEXT = 'hello alice, bob here: the answer is on its way'
 const INJECT_TEXT = 'what is six times seven? answer with the number only'
 
 function say(event: string, detail: Record<string, unknown> = {}): void {
@@ -59,7 +60,7 @@ const request = cli(ALICE, 'friend', 'request', 'bob')
 say('friend.requested', { by: 'alice' })
 const accepted = cliJson<FriendMade & { line: string }>(BOB, 'friend', 'accept', request)
 say('friend.accepted', { by: 'bob' })
-cliJson<FriendMade>(ALICE, 'friend', 'complete', accepted.line)
+const completed = cliJson<FriendMade>(ALICE, 'friend', 'complete', accepted.line)
 say('friend.completed', { alice: cliJson<FriendView[]>(ALICE, 'friend', 'list'), bob: cliJson<FriendView[]>(BOB, 'friend', 'list') })
 
 cli(BOB, 'grant', 'alice', 'inject')
@@ -71,6 +72,9 @@ cliJson<SendOutcome>(ALICE, 'log', 'bob', aliceOnBob, LOG_TEXT)
 say('log.sent', { from: 'alice', to: 'bob', session: aliceOnBob })
 const answer = cliJson<SendOutcome>(ALICE, 'inject', 'bob', aliceOnBob, INJECT_TEXT)
 say('inject.answered', { from: 'alice', to: 'bob', answer })
+// And back: bob logs to the session alice files him under (the one her complete made).
+cliJson<SendOutcome>(BOB, 'log', 'alice', completed.session, BACK_TEXT)
+say('log.sent', { from: 'bob', to: 'alice', session: completed.session })
 
 say('wopr', { alice: await contents('alice'), bob: await contents('bob') })
 say('done')

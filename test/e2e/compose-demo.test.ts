@@ -139,6 +139,9 @@ test('the demo: friendship, log and inject end to end; both WOPR doubles hold th
   assert.ok(texts.some((t) => t.includes('hello bob, this is alice over wopr-p2p')), 'the log reached bob\'s WOPR')
   assert.ok(texts.some((t) => t.includes('six times seven')), 'the inject exchange was logged to bob\'s WOPR')
   assert.ok(bobEntries[0]![1].every((e) => e.from.startsWith('p2p:')), 'entries come from p2p:<peer key>')
+  const aliceEntries = Object.entries(alice.sessions).filter(([name]) => name.startsWith('friend-p2p-bob-'))
+  assert.is(aliceEntries.length, 1, `alice's WOPR has one session for bob: ${JSON.stringify(alice)}`)
+  assert.ok(aliceEntries[0]![1].some((e) => JSON.stringify(e.content).includes('hello alice, bob here')), 'bob\'s log reached alice\'s WOPR')
   assert.ok(Object.keys(alice.sessions).every((name) => name.startsWith('friend-p2p-')), 'alice\'s WOPR holds only friend sessions')
 })
 
