@@ -100,8 +100,9 @@ export class AdmissionGate {
 
   private decide(line: string, conn: ConnectionKeys): GateVerdict {
     const { policy } = this.deps
-    // size: before any parsing, so an oversized line costs one length check.
-    if (line.length > policy.maxLineBytes || Buffer.byteLength(line, 'utf8') > policy.maxLineBytes) {
+    // size: before any parsing, so an oversized line costs one length check (a UTF-16 unit is at
+    // most 3 UTF-8 bytes, so a line short enough in units needs no byte count).
+    if (line.length > policy.maxLineBytes || (line.length * 3 > policy.maxLineBytes && Buffer.byteLength(line, 'utf8') > policy.maxLineBytes)) {
       return fail('ADMIT_TOO_LARGE', false)
     }
     // parse

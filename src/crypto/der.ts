@@ -26,9 +26,15 @@ export function isCanonicalBase64(text: unknown): text is string {
   return true
 }
 
-/** Strict standard base64: the canonical spelling only, else null. */
+/**
+ * Strict standard base64: the canonical spelling only, else null. Node's decoder skips what
+ * it cannot read and ignores pad bits, but its encoder writes only the canonical form, so
+ * text that re-encodes to itself is canonical — for a payload, cheaper than the pattern.
+ */
 export function decodeBase64Strict(text: string): Buffer | null {
-  return isCanonicalBase64(text) ? Buffer.from(text, 'base64') : null
+  if (typeof text !== 'string' || text.length % 4 !== 0) return null
+  const bytes = Buffer.from(text, 'base64')
+  return bytes.toString('base64') === text ? bytes : null
 }
 
 const HEADER_TEXT: Record<KeyForm, string> = {

@@ -2,8 +2,9 @@
 // AES-256-GCM with a random 12-byte IV, no AAD; payload = base64(IV ‖ tag ‖ ciphertext).
 // sodium-native has no AES-GCM, so node:crypto does the AEAD.
 
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto'
 import { decodeBase64Strict } from './der.ts'
+import { randomBytes } from './random.ts'
 import { sharedSecret } from './x25519.ts'
 
 const IV_BYTES = 12
@@ -11,7 +12,10 @@ const TAG_BYTES = 16
 
 export function deriveKey(privateKey: Buffer, peerPublicKey: Buffer): Buffer | null {
   const shared = sharedSecret(privateKey, peerPublicKey)
-  return shared ? createHash('sha256').update(shared).digest() : null
+  if (!shared) return null
+  const key = createHash('sha256').update(shared).digest()
+  shared.fill(0)
+  return key
 }
 
 export function seal(plaintext: string, key: Buffer): string {

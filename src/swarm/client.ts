@@ -2,15 +2,15 @@
 // line once the handshake fixed version and key, accept only the reply that answers it,
 // reuse the peer's connection, retry set-up a bounded number of times with backoff.
 
-import { randomBytes } from 'node:crypto'
 import type { ReplayCheck } from '../admission/gate.ts'
 import { decodeKey } from '../crypto/der.ts'
+import { randomHex } from '../crypto/random.ts'
 import type { Identity } from '../identity/keys.ts'
 import { WoprP2PError } from '../reasons.ts'
 import { buildClaim, buildInject, buildKeyRotationMessage, buildLog } from '../wire/build.ts'
 import type { KeyRotation, WireVersion } from '../wire/messages.ts'
-import { openResponse, openStatic, sealForListener, sealStatic } from '../wire/payload.ts'
-import { noReply, PeerLink, type Handshake, type SendResult } from './peer-link.ts'
+import { openResponse, openStatic, sealPrepared, sealStatic } from '../wire/payload.ts'
+import { noReply, PeerLink, type SendResult, type Session } from './peer-link.ts'
 import { checkReply, type Reply } from './reply-check.ts'
 import type { Swarm } from './swarm.ts'
 import { bump } from '../reasons.ts'
@@ -72,7 +72,8 @@ interface Built {
   dispose?(): void
 }
 
-type Request = { build(hs: Handshake, self: Identity): Built | SendResult; waitMs?: number }
+/** `build` runs once the link's session is up, against what its handshake fixed. */
+type Request = { build(link: Session, self: Identity): Built | SendResult; waitMs?: number }
 
 interface LinkEntry {
   link: PeerLink
@@ -99,8 +100,8 @@ export class Client {
   /** A `log` to the peer's session; ok with reply 'ack' once the peer acknowledged it. */
   log(peer: PeerAddress, session: string, text: string): Promise<SendResult> {
     return this.send(peer, {
-      build: (hs, self) => {
-        const sealed = this.seal(text, hs, self, peer)
+      build: (link, self) => {
+        const sealed = this.seal(text, link, self, peer)
         if (!sealed) return noReply('SEND_SEAL_FAILED')
         sealed.wipe()
         const line = buildLog(self, { ...sealed.fields, encryptPub: self.encryptPub, session }, { ts: this.now() })
@@ -113,10 +114,10 @@ export class Client {
   inject(peer: PeerAddress, session: string, text: string, waitMs?: number): Promise<SendResult> {
     return this.send(peer, {
       waitMs: waitMs ?? this.timing.injectMs,
-      build: (hs, self) => {
-        const sealed = this.seal(text, hs, self, peer)
+      build: (link, self) => {
+        const sealed = this.seal(text, link, self, peer)
         if (!sealed) return noReply('SEND_SEAL_FAILED')
-        const requestId = randomBytes(16).toString('hex')
+        const requestId = randomHex(16)
         const line = buildInject(self, { ...sealed.fields, encryptPub: self.encryptPub, session, requestId }, { ts: this.now() })
         const accept = (reply: Reply): SendResult | null => {
           if (reply.type !== 'response') return reply.type === 'reject' ? answerFor(reply, session) : null
@@ -132,8 +133,8 @@ export class Client {
   /** Claim an invite from its issuer; ok with the issuer's encryptPub from the ack. */
   claim(issuer: PeerAddress, token: string): Promise<SendResult> {
     return this.send(issuer, {
-      build: (hs, self) => {
-        const line = buildClaim(self, { v: hs.version as WireVersion, encryptPub: self.encryptPub, token }, { ts: this.now() })
+      build: ({ handshake }, self) => {
+        const line = buildClaim(self, { v: handshake.version as WireVersion, encryptPub: self.encryptPub, token }, { ts: this.now() })
         const accept = (reply: Reply): SendResult | null => {
           if (reply.type === 'reject') return { ok: false, reply: 'reject', reason: reply.reason }
           return reply.type === 'ack' && reply.encryptPub ? { ok: true, reply: 'ack', encryptPub: reply.encryptPub } : null
@@ -146,7 +147,7 @@ export class Client {
   /** Tell a peer about our rotation (the notice is signed by the old key; the hello by the current one). */
   keyRotation(peer: PeerAddress, rotation: KeyRotation): Promise<SendResult> {
     return this.send(peer, {
-      build: (hs) => ({ line: buildKeyRotationMessage(rotation, hs.version as WireVersion, { ts: this.now() }), accept: (reply) => answerFor(reply) }),
+      build: ({ handshake }) => ({ line: buildKeyRotationMessage(rotation, handshake.version as WireVersion, { ts: this.now() }), accept: (reply) => answerFor(reply) }),
     })
   }
 
@@ -188,7 +189,7 @@ export class Client {
     for (let attempt = 0; ; attempt++) {
       const ready = await link.ready(this.timing.setupMs)
       if (ready.ok) {
-        const built = request.build(ready.session.handshake, this.options.identity())
+        const built = request.build(ready.session, this.options.identity())
         if (!('line' in built)) return built
         try {
           const result = await ready.session.exchange(built.line, built.accept, request.waitMs ?? this.timing.replyMs)
@@ -230,13 +231,14 @@ export class Client {
   }
 
   /**
-   * v2: a fresh pair for this message, sealed to the listener's hello-ack key; the
-   * response opens with its private half. v1: static keys both ways, the peer's as recorded.
+   * v2: a fresh pair for this message (prepared by the session), sealed to the listener's
+   * hello-ack key; the response opens with its private half. v1: static keys both ways, the peer's as recorded.
    */
-  private seal(text: string, hs: Handshake, self: Identity, peer: PeerAddress) {
-    if (hs.version === 2) {
-      const sealed = sealForListener(text, hs.listenerEphemeralPub)
-      if (!sealed) return null
+  private seal(text: string, link: Session, self: Identity, peer: PeerAddress) {
+    if (link.handshake.version === 2) {
+      const prepared = link.takeSenderKey()
+      if (!prepared) return null
+      const sealed = sealPrepared(text, prepared)
       return {
         fields: { v: 2 as const, ephemeralPub: sealed.ephemeralPub, payload: sealed.payload },
         open: (r: Extract<Reply, { type: 'response' }>) => (r.ephemeralPub ? openResponse(r.payload, sealed.ephemeralPrivate, r.ephemeralPub) : null),

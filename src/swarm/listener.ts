@@ -5,6 +5,7 @@
 import { DEFAULT_GATE_POLICY, type AdmissionGate, type Admitted } from '../admission/gate.ts'
 import { replyFor } from '../admission/reply.ts'
 import { encodeKey } from '../crypto/der.ts'
+import { KeyPairPool } from '../crypto/key-pool.ts'
 import { generateEncryptionKeyPair, type EncryptionKeyPair } from '../crypto/x25519.ts'
 import type { Identity } from '../identity/keys.ts'
 import type { Reason, Verdict } from '../reasons.ts'
@@ -69,6 +70,8 @@ export interface ListenerOptions {
 interface Owner {
   readonly options: ListenerOptions
   readonly limits: ListenerLimits
+  /** Fresh pairs for v2 responses, made while the connection waits for its next message. */
+  readonly responderKeys: KeyPairPool
   count(reason: Reason | SwarmReason): void
   /** Claim a connection slot for `key`; false when the key holds its maximum. */
   bindKey(key: string): boolean
@@ -90,6 +93,7 @@ export class Listener {
     this.owner = {
       options,
       limits,
+      responderKeys: new KeyPairPool(),
       count: (reason) => bump(this.counters, reason),
       bindKey: (key) => {
         const held = perKey.get(key) ?? 0
@@ -123,6 +127,7 @@ export class Listener {
   close(): void {
     this.closed = true
     for (const c of this.open) c.close()
+    this.owner.responderKeys.close()
   }
 }
 
@@ -243,7 +248,7 @@ class InboundConnection {
     const text = result.text ?? ''
     // v2: to the inject's ephemeral key with a fresh responder pair; v1: static keys, the peer's as recorded.
     const sealed = admitted.senderEphemeralPub
-      ? sealResponse(text, admitted.senderEphemeralPub)
+      ? sealResponse(text, admitted.senderEphemeralPub, this.owner.responderKeys.take())
       : wrapStatic(sealStatic(text, identity.encryptPrivateRaw, admitted.peer.encryptPub))
     if (!sealed) {
       this.owner.count('SWARM_SEAL_FAILED')

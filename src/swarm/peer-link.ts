@@ -7,6 +7,7 @@ import { generateEncryptionKeyPair } from '../crypto/x25519.ts'
 import type { Identity } from '../identity/keys.ts'
 import { topicOf } from '../identity/ids.ts'
 import { buildHello } from '../wire/build.ts'
+import { discardPrepared, prepareSender, type PreparedSender } from '../wire/payload.ts'
 import { LineChannel } from './line-channel.ts'
 import type { AddressedPeer, Reply, ReplyVerdict } from './reply-check.ts'
 import type { Dial, Swarm, SwarmConnection } from './swarm.ts'
@@ -52,6 +53,8 @@ export class Session {
   /** Where verified replies go while a request waits; null between requests. */
   private consumer: ((reply: Reply) => void) | null = null
   private onClosed: (() => void) | null = null
+  /** v2: the pair and listener key for the next message, made while the session was idle. */
+  private prepared: PreparedSender | null = null
 
   constructor(
     readonly channel: LineChannel,
@@ -66,6 +69,28 @@ export class Session {
 
   closed(): void {
     this.onClosed?.()
+    if (this.prepared) discardPrepared(this.prepared)
+    this.prepared = null
+  }
+
+  /**
+   * v2 only: the next message's fresh pair and its key to the listener, each used for that
+   * one message; null when the listener's key is unusable.
+   */
+  takeSenderKey(): PreparedSender | null {
+    const prepared = this.prepared ?? prepareSender(this.handshake.listenerEphemeralPub)
+    this.prepared = null
+    return prepared
+  }
+
+  /**
+   * Make the next message's keys while nothing is in flight. Not before: the transport sends
+   * a written line on the loop's next poll, after setImmediate work, so preparing while a
+   * line waits would delay it.
+   */
+  private prepareWhileIdle(): void {
+    if (this.handshake.version !== 2 || this.prepared || this.consumer || this.channel.closed) return
+    this.prepared = prepareSender(this.handshake.listenerEphemeralPub)
   }
 
   /**
@@ -81,6 +106,8 @@ export class Session {
         this.consumer = null
         this.onClosed = null
         resolve(result)
+        // After the caller's continuation (queued microtasks run first) has had its answer.
+        setImmediate(() => this.prepareWhileIdle())
       }
       const timer = setTimeout(() => {
         finish(noReply('SEND_TIMEOUT'))

@@ -2,7 +2,7 @@
 // keys in the deployed plugin's order, sig last, no trailing "\n", so a plugin
 // agent re-serialises exactly the bytes we signed. Nonce and time are injectable.
 
-import { randomBytes } from 'node:crypto'
+import { randomHex } from '../crypto/random.ts'
 import type { Identity } from '../identity/keys.ts'
 import type { KeyRotation, WireVersion } from './messages.ts'
 import { signObject } from './signed-json.ts'
@@ -21,7 +21,7 @@ export type SealedFields = { v: 2; ephemeralPub: string } | { v: 1; ephemeralPub
 const PROTOCOL_VERSIONS = [2, 1] as const
 
 function stamped(stamp: Stamp): { nonce: string; ts: number } {
-  return { nonce: stamp.nonce ?? randomBytes(16).toString('hex'), ts: stamp.ts ?? Date.now() }
+  return { nonce: stamp.nonce ?? randomHex(16), ts: stamp.ts ?? Date.now() }
 }
 
 export function buildHello(

@@ -4,7 +4,7 @@
 
 import { decodeKey, encodeKey } from '../crypto/der.ts'
 import { deriveKey, open, seal } from '../crypto/envelope.ts'
-import { generateEncryptionKeyPair } from '../crypto/x25519.ts'
+import { generateEncryptionKeyPair, type EncryptionKeyPair } from '../crypto/x25519.ts'
 
 export interface SealedPayload {
   payload: string
@@ -17,15 +17,45 @@ export interface SenderSealed extends SealedPayload {
   ephemeralPrivate: Buffer
 }
 
-/** v2 sender: a fresh pair for this one message, sealed to the listener's hello-ack ephemeralPub. */
-export function sealForListener(plaintext: string, listenerEphemeralPub: string): SenderSealed | null {
+/**
+ * What a v2 sender's next message to one listener key needs that does not depend on the
+ * message: its fresh pair and the AEAD key to the listener. Made ahead, off the send path;
+ * used for exactly one message (sealPrepared), or wiped unused (discardPrepared).
+ */
+export interface PreparedSender {
+  ephemeralPub: string
+  ephemeralPrivate: Buffer
+  key: Buffer
+}
+
+export function prepareSender(listenerEphemeralPub: string): PreparedSender | null {
   const pair = generateEncryptionKeyPair()
-  const payload = sealTo(plaintext, pair.privateKey, listenerEphemeralPub)
-  if (payload === null) {
+  const key = keyFor(pair.privateKey, listenerEphemeralPub)
+  if (!key) {
     pair.privateKey.fill(0)
     return null
   }
-  return { payload, ephemeralPub: encodeKey('x25519Spki', pair.publicKey), ephemeralPrivate: pair.privateKey }
+  return { ephemeralPub: encodeKey('x25519Spki', pair.publicKey), ephemeralPrivate: pair.privateKey, key }
+}
+
+/** v2 sender: seal one message with a prepared pair; the key to the listener is wiped at once. */
+export function sealPrepared(plaintext: string, prepared: PreparedSender): SenderSealed {
+  try {
+    return { payload: seal(plaintext, prepared.key), ephemeralPub: prepared.ephemeralPub, ephemeralPrivate: prepared.ephemeralPrivate }
+  } finally {
+    prepared.key.fill(0)
+  }
+}
+
+export function discardPrepared(prepared: PreparedSender): void {
+  prepared.key.fill(0)
+  prepared.ephemeralPrivate.fill(0)
+}
+
+/** v2 sender: a fresh pair for this one message, sealed to the listener's hello-ack ephemeralPub. */
+export function sealForListener(plaintext: string, listenerEphemeralPub: string): SenderSealed | null {
+  const prepared = prepareSender(listenerEphemeralPub)
+  return prepared && sealPrepared(plaintext, prepared)
 }
 
 /** v2 listener: open a log/inject with this connection's ephemeral private key. */
@@ -33,9 +63,11 @@ export function openAtListener(payload: string, connectionPrivate: Buffer, sende
   return openFrom(payload, connectionPrivate, senderEphemeralPub)
 }
 
-/** v2 responder: a further fresh pair, sealed to the inject's ephemeralPub; its private half is wiped at once. */
-export function sealResponse(plaintext: string, senderEphemeralPub: string): SealedPayload | null {
-  const pair = generateEncryptionKeyPair()
+/**
+ * v2 responder: a further fresh pair (made now, or ahead of time and never used before),
+ * sealed to the inject's ephemeralPub; its private half is wiped at once.
+ */
+export function sealResponse(plaintext: string, senderEphemeralPub: string, pair: EncryptionKeyPair = generateEncryptionKeyPair()): SealedPayload | null {
   const payload = sealTo(plaintext, pair.privateKey, senderEphemeralPub)
   pair.privateKey.fill(0)
   return payload === null ? null : { payload, ephemeralPub: encodeKey('x25519Spki', pair.publicKey) }
