@@ -23,8 +23,8 @@ import type { DaemonMemory, SidecarNodeConfig } from './support/sidecar-node.ts'
 const BYTES = 1024
 const WARMUP = 100
 /** Round trips per condition; the inject conditions alternate in blocks (below). */
-const ROUNDS = 1_000
-const BLOCKS = 4
+const ROUNDS = 2_000
+const BLOCKS = 8
 const FLOOD_RATE = 5_000
 const FLOOD_RAMP_MS = 300
 /**

@@ -2,6 +2,7 @@
 // bytes in, whole lines out. The line cap is enforced before the newline arrives,
 // so a peer that never sends one costs at most the cap in memory.
 
+import { isUtf8 } from 'node:buffer'
 import { accept, refuse, type Verdict } from '../reasons.ts'
 
 /** WIRE.md: max line 1 MiB + 4 KiB, counted in bytes (stricter than upstream's UTF-16 count). */
@@ -64,11 +65,9 @@ export class Framer {
     const bytes = this.parts.length === 0 ? tail : Buffer.concat([...this.parts, tail], this.pending + tail.length)
     this.drop()
     if (bytes.length === 0) return null
-    try {
-      return accept(UTF8.decode(bytes))
-    } catch {
-      return refuse('WIRE_NOT_JSON', 'invalid UTF-8')
-    }
+    // Checked first: a stranger's junk lines are refused without an exception thrown per line.
+    if (!isUtf8(bytes)) return refuse('WIRE_NOT_JSON', 'invalid UTF-8')
+    return accept(UTF8.decode(bytes))
   }
 
   private drop(): void {
