@@ -166,29 +166,50 @@ class InboundConnection {
       return
     }
     this.queue.push(line.value)
-    void this.pump()
+    this.drain()
   }
 
-  /** One message in flight per connection: the next line waits until the previous reply is written. */
-  private async pump(): Promise<void> {
-    if (this.busy) return
-    this.busy = true
-    try {
-      for (let line = this.queue.shift(); line !== undefined && !this.channel.closed; line = this.queue.shift()) {
-        const reply = await this.process(line)
-        if (reply !== null) await this.channel.send(reply)
+  /**
+   * One message in flight per connection: the next line waits until the previous reply is
+   * written. A line refused in silence (all a stranger's junk) is settled right here, without
+   * a promise; only a line with a reply or a handler goes on asynchronously.
+   */
+  private drain(): void {
+    while (!this.busy && !this.channel.closed) {
+      const line = this.queue.shift()
+      if (line === undefined) return
+      let reply: string | null | Promise<string | null>
+      try {
+        reply = this.process(line)
+      } catch {
+        return this.internalError()
       }
-    } catch {
-      // A bug, never peer input: drop the connection rather than leave it half-served.
-      this.owner.count('SWARM_INTERNAL_ERROR')
-      this.channel.close()
-    } finally {
-      this.busy = false
+      if (reply === null) continue
+      this.busy = true
+      void this.finish(reply)
     }
   }
 
-  /** The reply line for one inbound line, or null for silence. */
-  private async process(line: string): Promise<string | null> {
+  private async finish(reply: string | Promise<string | null>): Promise<void> {
+    try {
+      const line = await reply
+      if (line !== null) await this.channel.send(line)
+    } catch {
+      return this.internalError()
+    } finally {
+      this.busy = false
+    }
+    this.drain()
+  }
+
+  /** A bug, never peer input: drop the connection rather than leave it half-served. */
+  private internalError(): void {
+    this.owner.count('SWARM_INTERNAL_ERROR')
+    this.channel.close()
+  }
+
+  /** The reply line for one inbound line, or null for silence; a promise only where a handler or hook runs. */
+  private process(line: string): string | null | Promise<string | null> {
     const { gate, identity } = this.owner.options
     // The deployed listener answers one hello per connection. A repeat in the wire's field order
     // costs a prefix test here, not the signature check a stranger could otherwise make us run
