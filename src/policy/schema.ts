@@ -214,6 +214,8 @@ export const policySchema = z.strictObject({
   swarm: section({
     bootstrap: uniqueList(checked(checkHostPort, 300), 32).default([]),
     firewalled: z.boolean().default(true),
+    // How long an outbound inject waits for the friend's response: the friend runs a whole agent turn.
+    injectTimeoutSeconds: whole(10, 900, 300),
     // '' binds every interface; an address pins the DHT to one (127.0.0.1 for single-host setups).
     host: checked((v) => (v === '' || isIP(v) !== 0 ? null : 'must be an IPv4 or IPv6 address, or empty for every interface'), 64).default(''),
   }),

@@ -136,7 +136,7 @@ export class Sidecar {
       freshnessMs: this.gatePolicy.freshnessMs,
       allowV1: this.gatePolicy.allowV1,
       now,
-      ...(options.clientTiming ? { timing: options.clientTiming } : {}),
+      timing: { injectMs: options.policy.swarm.injectTimeoutSeconds * 1000, ...options.clientTiming },
     })
     this.topics = new ServedTopics(this.swarm, (id) => this.listenerFor(id))
     this.ops = new Operations(this)
