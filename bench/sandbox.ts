@@ -67,7 +67,7 @@ const dir = mkdtempSync(join(tmpdir(), 'wopr-bench-proxy-'))
 const proxySocket = join(dir, 'docker.sock')
 const proxy = await startDockerProxy({ listenPath: proxySocket, enginePath: ENGINE_SOCKET, policy: sandboxPolicy, audit: () => undefined })
 
-const peer = { id: 'bench-peer', encryptPub: 'unused', encryptPublicRaw: Buffer.alloc(32), sessions: new Map([[SESSION, new Set(['message', 'inject'] as const)]]) }
+const peer = { id: 'bench-peer', encryptPub: 'unused', encryptPublicRaw: Buffer.alloc(32), sessions: new Map([[SESSION, new Set(['message', 'inject'] as const)]]), previousGraceEnds: [] }
 const noop: HandledMessage = { kind: 'log', peer, session: SESSION, text: 'noop', version: 2 }
 
 async function handler(policy: Policy, model: Awaited<ReturnType<typeof createModelGateway>> = null): Promise<SandboxHandler> {

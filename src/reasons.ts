@@ -31,6 +31,8 @@ export const REASONS = {
   ADMIT_BAD_TOKEN: 'invite token is malformed, expired, forged or not for this sender',
   ADMIT_TOKEN_USED: 'invite token was already claimed',
   ADMIT_BAD_ROTATION: 'key rotation notice is invalid, stale or has an out-of-policy grace',
+  ADMIT_ROTATION_KEY_TAKEN: 'key rotation moves to a key a peer here (or we) already hold',
+  ADMIT_ROTATION_TOO_SOON: 'peer already has two rotations within their grace; a further one waits until one ends',
   // Friend lines and invites (chat-channel artefacts)
   FRIEND_BAD_LINE: 'friend line is malformed',
   FRIEND_BAD_SIGNATURE: 'friend line signature does not verify',

@@ -43,7 +43,7 @@ answerParent(
         const results = await Promise.all(
           Array.from({ length: a.count }, (_, i) => {
             const session = `bench-${i}`
-            const peer = { id: `peer-${i}`, encryptPub: 'unused', encryptPublicRaw: Buffer.alloc(32), sessions: new Map([[session, new Set(['message', 'inject'] as const)]]) }
+            const peer = { id: `peer-${i}`, encryptPub: 'unused', encryptPublicRaw: Buffer.alloc(32), sessions: new Map([[session, new Set(['message', 'inject'] as const)]]), previousGraceEnds: [] }
             const job: HandledMessage = { kind: 'inject', peer, session, text: `run: sleep ${a.seconds}`, requestId: `r${i}`, version: 2 }
             return handler.handle(job)
           }),

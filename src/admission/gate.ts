@@ -84,6 +84,9 @@ export interface GateRefusal {
 
 export type GateVerdict = { ok: true; value: Admitted } | GateRefusal
 
+/** Rotations of one peer whose grace may run at the same time (a scheduled one, then a compromise). */
+export const MAX_ROTATIONS_IN_GRACE = 2
+
 const INBOUND = new Set(['hello', 'log', 'inject', 'claim', 'key-rotation'])
 
 export class AdmissionGate {
@@ -179,6 +182,13 @@ export class AdmissionGate {
     if (replayed) return replayed
     const verified = verifyRotation(rot, { now, maxGraceMs: this.deps.policy.maxRotationGraceMs, freshnessMs: this.deps.policy.freshnessMs })
     if (!verified.ok) return fail('ADMIT_BAD_ROTATION', true, verified.detail, msg)
+    // A peer may only rotate to a key nobody here holds: moving onto another friend's key
+    // would take over its grants and its WOPR session.
+    const taken = rot.newSignPub === this.deps.self.signPub || this.deps.directory().holds(rot.newSignPub, now)
+    if (taken) return fail('ADMIT_ROTATION_KEY_TAKEN', true, undefined, msg)
+    // Every new key starts with fresh rate limits, nonces and model budget: a chain of rotations
+    // would reset them at will, so only so many may be in grace at once.
+    if (peer.previousGraceEnds.filter((end) => end > now).length >= MAX_ROTATIONS_IN_GRACE) return fail('ADMIT_ROTATION_TOO_SOON', true, undefined, msg)
     if (!this.deps.limiter.take(peer.id, 'rotation', now)) return fail('ADMIT_RATE_LIMITED', true, undefined, msg)
     const validUntil = graceEndsAt(verified.value, this.deps.policy.maxRotationGraceMs)
     return accept({ kind: 'key-rotation', peer, rotation: verified.value, validUntil })

@@ -16,6 +16,8 @@ const REPLIES: Partial<Record<Reason, (r: GateRefusal) => string>> = {
   ADMIT_BAD_TOKEN: (r) => (r.detail === 'INVITE_EXPIRED' ? 'invalid token: Token expired' : 'invalid token: Invalid signature'),
   ADMIT_TOKEN_USED: () => 'invalid token: already claimed',
   ADMIT_BAD_ROTATION: () => 'invalid key rotation',
+  ADMIT_ROTATION_KEY_TAKEN: () => 'invalid key rotation',
+  ADMIT_ROTATION_TOO_SOON: () => 'rate limited',
   ADMIT_V1_REFUSED: () => 'unauthorized',
   ADMIT_NO_SESSION_KEY: (r) => `${r.type === 'inject' ? 'inject' : 'log'} failed`,
   ADMIT_DECRYPT_FAILED: (r) => `${r.type === 'inject' ? 'inject' : 'log'} failed`,

@@ -14,6 +14,8 @@ export interface PeerView {
   encryptPub: string
   encryptPublicRaw: Buffer
   sessions: ReadonlyMap<string, ReadonlySet<Capability>>
+  /** When the grace of each key this peer rotated away from ends. */
+  previousGraceEnds: readonly number[]
 }
 
 export interface KeyEntry {
@@ -39,7 +41,7 @@ export class PeerDirectory {
       const sessions = new Map<string, ReadonlySet<Capability>>()
       for (const [session, caps] of Object.entries(grants)) if (caps.length) sessions.set(session, new Set(caps))
       if (!sessions.size) continue
-      const peer: PeerView = { id, encryptPub, encryptPublicRaw, sessions }
+      const peer: PeerView = { id, encryptPub, encryptPublicRaw, sessions, previousGraceEnds: (known?.previousKeys ?? []).map((k) => k.validUntil) }
       const name = friend?.name ?? known?.name
       if (name !== undefined) peer.name = name
       this.keys.set(id, { peer, signPublicRaw })
@@ -48,6 +50,11 @@ export class PeerDirectory {
         if (raw && !this.keys.has(old.signPub)) this.keys.set(old.signPub, { peer, signPublicRaw: raw, validUntil: old.validUntil })
       }
     }
+  }
+
+  /** Whether `signPub` is any peer's key, current or still in its grace. */
+  holds(signPub: string, now: number): boolean {
+    return this.resolve(signPub, now) !== null
   }
 
   /** The peer a `from` key speaks for at `now`, or null for strangers and expired old keys. */

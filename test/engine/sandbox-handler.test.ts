@@ -53,7 +53,7 @@ async function handlerWith(sandbox: Record<string, unknown> = {}, model = true):
 }
 
 function peer(caps: Capability[], id = 'peer-alice-key'): PeerView {
-  return { id, encryptPub: 'unused', encryptPublicRaw: Buffer.alloc(32), sessions: new Map([[SESSION, new Set(caps)]]) }
+  return { id, encryptPub: 'unused', encryptPublicRaw: Buffer.alloc(32), sessions: new Map([[SESSION, new Set(caps)]]), previousGraceEnds: [] }
 }
 
 function log(text: string, from = peer(['message', 'inject'])): HandledMessage {

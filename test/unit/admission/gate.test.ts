@@ -3,7 +3,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { replyFor } from '../../../src/admission/reply.ts'
-import { issueInvite } from '../../../src/friends/model.ts'
+import { addFriend, issueInvite } from '../../../src/friends/model.ts'
 import { createIdentityRecord, loadIdentity } from '../../../src/identity/keys.ts'
 import { sign } from '../../../src/crypto/ed25519.ts'
 import { createRotation, rotationSignedJson } from '../../../src/wire/rotation.ts'
@@ -215,8 +215,8 @@ test('claim: at most 5 per minute per peer', () => {
   refused(f, claim(), 'ADMIT_RATE_LIMITED')
 })
 
-function rotationLine(f: Fixture, o: { grace?: number; effectiveAt?: number; ts?: number } = {}) {
-  const rotated = vectorIdentity('aliceRotated')
+function rotationLine(f: Fixture, o: { grace?: number; effectiveAt?: number; ts?: number; to?: ReturnType<typeof vectorIdentity> } = {}) {
+  const rotated = o.to ?? vectorIdentity('aliceRotated')
   let rot = createRotation(alice, rotated, 'scheduled', { now: o.effectiveAt ?? f.clock.now, gracePeriodMs: Math.min(o.grace ?? 86_400_000, 86_400_000) })
   if (o.grace !== undefined && o.grace > 86_400_000) {
     // createRotation refuses to make this; a hostile peer signs it by hand.
@@ -249,6 +249,32 @@ test('key rotation: forged, stale, over-long or stranger notices are refused', (
   const line = rotationLine(f)
   const inner = JSON.parse(line).keyRotation.sig as string
   refused(f, line.replace(new RegExp(`"sig":"${inner.replace(/[+/]/g, '\\$&')}"}$`), `"sig":"${'A'.repeat(86)}=="}`), 'ADMIT_BAD_SIGNATURE')
+})
+
+test('key rotation: never onto a key a peer here, or we, already hold', () => {
+  const f = fx()
+  const self = refused(f, rotationLine(f, { to: bob }), 'ADMIT_ROTATION_KEY_TAKEN')
+  if (!self.ok) assert.is(replyFor(self), 'invalid key rotation')
+  const carol = loadIdentity(createIdentityRecord(T0))
+  const withCarol = addFriend(f.state.value, { name: 'carol', signPub: carol.signPub, encryptPub: carol.encryptPub, session: 'friend:p2p:carol(000000)', addedAt: T0 })
+  const g = fx({ state: withCarol })
+  refused(g, rotationLine(g, { to: carol }), 'ADMIT_ROTATION_KEY_TAKEN')
+  assert.ok(g.gate.admit(rotationLine(g), {}).ok, 'a key nobody holds is fine')
+})
+
+test('key rotation: at most two of one peer in grace at once, so a chain cannot reset its limits', () => {
+  const f = fx()
+  const old = (n: number, until: number) => ({ signPub: loadIdentity(createIdentityRecord(T0 - n)).signPub, validUntil: until })
+  const withHistory = (until: number[]) => {
+    const state = f.state.value
+    const known = state.peers.peers[alice.signPub] ?? { encryptPub: alice.encryptPub, firstSeen: T0, previousKeys: [] }
+    return { ...state, peers: { ...state.peers, peers: { ...state.peers.peers, [alice.signPub]: { ...known, previousKeys: until.map((u, i) => old(i + 1, u)) } } } }
+  }
+  const busy = fx({ state: withHistory([T0 + 1_000, T0 + 2_000]) })
+  const soon = refused(busy, rotationLine(busy), 'ADMIT_ROTATION_TOO_SOON')
+  if (!soon.ok) assert.is(replyFor(soon), 'rate limited')
+  const oneEnded = fx({ state: withHistory([T0 - 1, T0 + 2_000]) })
+  assert.ok(oneEnded.gate.admit(rotationLine(oneEnded), {}).ok)
 })
 
 test('every refusal and acceptance is counted by reason', () => {
