@@ -26,19 +26,16 @@ FROM ${BASE} AS rootfs
 COPY scripts/image/harden-rootfs.sh /tmp/harden-rootfs.sh
 RUN sh /tmp/harden-rootfs.sh && rm /tmp/harden-rootfs.sh
 # uid 1000 is WOPR's own user (`node` in its image) that owns $WOPR_HOME/daemon-token (mode
-# 0600): running as the same uid lets the sidecar read a read-only mount of that file without
-# loosening it.
+# 0600): running as the same uid lets the wopr-relay read a read-only mount of that file without
+# loosening it (the sidecar never mounts WOPR's data; the relay adds the token).
 # Mount points are made here so named volumes start owned by uid 1000: the data dir, the
-# docker-proxy and wopr-relay socket dirs, and WOPR's data volume, whose token the policy's
-# default tokenFile (/run/secrets/wopr-token) reaches through a symlink. A compose secret
-# mounted at /run/secrets/wopr-token works as well.
+# docker-proxy and wopr-relay socket dirs, and WOPR's data volume (the relay's, read-only).
 RUN set -eu; \
     getent group 1000 >/dev/null || echo 'wopr-p2p:x:1000:' >>/etc/group; \
     getent passwd 1000 >/dev/null || echo 'wopr-p2p:x:1000:1000:wopr-p2p:/var/lib/wopr-p2p:/usr/sbin/nologin' >>/etc/passwd; \
-    mkdir -p /var/lib/wopr-p2p /run/wopr-p2p/docker /run/wopr /run/wopr-data /run/secrets; \
+    mkdir -p /var/lib/wopr-p2p /run/wopr-p2p/docker /run/wopr /run/wopr-data; \
     chown 1000:1000 /var/lib/wopr-p2p /run/wopr-p2p/docker /run/wopr; \
-    chmod 0700 /var/lib/wopr-p2p; chmod 0750 /run/wopr-p2p/docker /run/wopr; \
-    ln -s /run/wopr-data/daemon-token /run/secrets/wopr-token
+    chmod 0700 /var/lib/wopr-p2p; chmod 0750 /run/wopr-p2p/docker /run/wopr
 
 # ---- runtime ----------------------------------------------------------------------------------
 # One flattened base layer: what was deleted above is really gone, not hidden under a whiteout.

@@ -56,7 +56,8 @@ export function registerWoprRelayCommands(program: Command): void {
     .option('--listen <socket>', 'unix socket to listen on (shared with the sidecar as its wopr.endpoint)', DEFAULT_RELAY_SOCKET)
     .addOption(new Option('--target <url>', 'WOPR\'s daemon as seen from its own namespace').argParser(parseWoprTarget).default(parseWoprTarget(DEFAULT_WOPR_TARGET), DEFAULT_WOPR_TARGET))
     .addOption(new Option('--socket-mode <mode>', 'permissions of the socket: 600 or 660').argParser(parseSocketMode).default(0o600 as const, '600'))
-    .action(async (opts: { listen: string; target: { host: string; port: number }; socketMode: 0o600 | 0o660 }) => {
+    .option('--token-file <file>', 'WOPR\'s daemon-token: the relay adds it to each request, so the sidecar needs neither the token nor WOPR\'s data (default: pass the sidecar\'s Authorization through)')
+    .action(async (opts: { listen: string; target: { host: string; port: number }; socketMode: 0o600 | 0o660; tokenFile?: string }) => {
       const log = createLogger({ role: 'wopr-relay' })
       // Listen for the stop signals before the socket exists: a SIGTERM in between must not kill us uncleanly.
       const stopped = firstStopSignal()
@@ -64,6 +65,7 @@ export function registerWoprRelayCommands(program: Command): void {
         listenPath: opts.listen,
         upstream: opts.target,
         socketMode: opts.socketMode,
+        ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}),
         audit: (line) => logAudit(log, line),
       })
       log.info({ listen: opts.listen, target: `${opts.target.host}:${opts.target.port}` }, 'relay.listening')

@@ -200,7 +200,8 @@ export const policySchema = z.strictObject({
   }, ONLY_IF_VALID),
   wopr: section({
     endpoint: checked(checkWoprEndpoint).default('/run/wopr/wopr.sock'),
-    tokenFile: checked(ABSOLUTE_PATH).default('/run/secrets/wopr-token'),
+    // '' when the wopr-relay holds the token and adds it (the compose setup): the sidecar then never reads it.
+    tokenFile: checked(OPTIONAL_PATH).default(''),
     // WOPR-API.md: 60 requests per 60 s per token; more is answered 429.
     requestsPerMinute: whole(1, 60, 30),
     requestTimeoutSeconds: whole(1, 120, 10),

@@ -33,7 +33,7 @@ export interface WoprApi {
 
 export interface WoprClientOptions {
   endpoint: WoprEndpoint
-  /** WOPR's daemon-token, mounted read-only; read for every authenticated request. */
+  /** WOPR's daemon-token, mounted read-only; read for every authenticated request. '' when the relay adds it. */
   tokenFile: string
   /** Whole request, connect to last byte of the answer. */
   timeoutMs?: number
@@ -58,7 +58,7 @@ export function parseWoprEndpoint(spec: string): WoprEndpoint {
 }
 
 /** Codes the relay puts in its own answers' `reason`; WOPR's bodies never carry one. */
-const RELAY_REASONS: ReadonlySet<string> = new Set<WoprReason>(['WOPR_UNREACHABLE', 'WOPR_TIMEOUT', 'WOPR_RELAY_DENIED', 'WOPR_RELAY_BODY_TOO_LARGE', 'WOPR_RELAY_BUSY'])
+const RELAY_REASONS: ReadonlySet<string> = new Set<WoprReason>(['WOPR_UNREACHABLE', 'WOPR_TIMEOUT', 'WOPR_RELAY_DENIED', 'WOPR_RELAY_BODY_TOO_LARGE', 'WOPR_RELAY_BUSY', 'WOPR_TOKEN_FILE'])
 /** Errors raised before a single byte could reach WOPR: retrying them can never duplicate anything. */
 const NOT_SENT = new Set(['ENOENT', 'ECONNREFUSED', 'EACCES', 'ENOTSOCK', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN'])
 const DEFAULT_RETRY_AFTER_MS = 60_000
@@ -107,7 +107,8 @@ export class WoprClient implements WoprApi {
 
   private async call(call: Call): Promise<unknown> {
     const headers: http.OutgoingHttpHeaders = { accept: 'application/json' }
-    if (call.auth) headers.authorization = `Bearer ${await readTokenFile(this.tokenFile)}`
+    // No token file: the relay in front of WOPR adds the token (the compose setup).
+    if (call.auth && this.tokenFile !== '') headers.authorization = `Bearer ${await readTokenFile(this.tokenFile)}`
     if (call.body !== undefined) {
       headers['content-type'] = 'application/json'
       headers['content-length'] = Buffer.byteLength(call.body)

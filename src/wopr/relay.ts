@@ -6,7 +6,9 @@
 // its only path to WOPR. Parsing each request, allowing four literal shapes and serving one request
 // per connection means that even a compromised sidecar cannot reach /inject, /v1/* or any session
 // but a friend's; a byte pipe would let a pipelined request ride behind an allowed one. WOPR still
-// does its own auth: the relay holds no secret and passes the Authorization header through.
+// does its own auth. With a token file (the compose setup) the relay is the one that reads WOPR's
+// token and adds it, so the internet-facing sidecar never holds the token nor mounts WOPR's data;
+// without one it passes the sidecar's Authorization header through.
 
 import { listenOnUnixSocket } from '../net/unix-socket.ts'
 import { readCappedBody } from '../net/read-body.ts'
@@ -17,6 +19,7 @@ import type { Socket } from 'node:net'
 import { accept, refuse, REASONS, type Refusal, type Verdict } from '../reasons.ts'
 import type { WoprReason } from './errors.ts'
 import { isWoprSessionName } from './session-name.ts'
+import { readTokenFile } from './token-file.ts'
 
 export interface WoprRelayOptions {
   listenPath: string
@@ -31,6 +34,8 @@ export interface WoprRelayOptions {
   /** Above the outbox's largest entry after JSON escaping. */
   bodyCap?: number
   upstreamTimeoutMs?: number
+  /** WOPR's daemon-token, read per request and sent as the bearer; any Authorization from the client is dropped. */
+  tokenFile?: string
   /** One structured line per request, allowed or refused; defaults to JSON lines on stdout. */
   audit?: (line: RelayAuditLine) => void
 }
@@ -95,14 +100,26 @@ export async function startWoprRelay(opts: WoprRelayOptions): Promise<WoprRelay>
       if (body === null) return void res.destroy()
       if (!body.ok) return answer(req, res, 413, body)
       if (req.method === 'GET' && body.value.length > 0) return answer(req, res, 403, refuse('WOPR_RELAY_DENIED', 'body on a GET'))
-      forward(req, res, checked.value, body.value)
+      void bearerFor(req).then((authorization) => {
+        if (authorization === null) return answer(req, res, 502, refuse('WOPR_TOKEN_FILE'))
+        forward(req, res, checked.value, body.value, authorization)
+      })
     })
   })
 
-  function forward(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): void {
+  /** The Authorization to send: from our token file when we have one, else the client's; null when the file fails. */
+  async function bearerFor(req: IncomingMessage): Promise<string | undefined | null> {
+    if (opts.tokenFile === undefined) return req.headers.authorization
+    return readTokenFile(opts.tokenFile).then(
+      (token) => `Bearer ${token}`,
+      () => null,
+    )
+  }
+
+  function forward(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer, authorization: string | undefined): void {
     // Only what WOPR needs crosses: no client header but these is copied.
     const headers: http.OutgoingHttpHeaders = { host: `${opts.upstream.host}:${opts.upstream.port}`, accept: 'application/json' }
-    if (req.headers.authorization !== undefined) headers.authorization = req.headers.authorization
+    if (authorization !== undefined) headers.authorization = authorization
     if (req.method === 'POST') {
       headers['content-type'] = 'application/json'
       headers['content-length'] = body.length

@@ -85,6 +85,10 @@ test('the README main command: with no WOPR and nothing pinned the stack comes u
     assert.is(status.topics.length, 1)
     assert.equal([status.sandbox.state, status.sandbox.reason], ['unavailable', 'SANDBOX_NO_IMAGE'])
     assert.equal([status.outbox.reachable, status.outbox.pending], [false, 0], 'WOPR is unreachable and nothing waits yet')
+    // The internet-facing sidecar holds neither the Docker socket nor WOPR's data (the relay adds WOPR's token).
+    const p2pId = must('ps p2p', mainStack('ps', '-q', 'p2p')).trim()
+    const mounts = JSON.parse(must('inspect p2p', run('docker', ['inspect', '--format', '{{json .Mounts}}', p2pId]))) as Array<{ Source: string; Destination: string; Name?: string }>
+    assert.equal(mounts.filter((m) => m.Destination.includes('docker.sock') || m.Source.includes('docker.sock') || m.Destination.startsWith('/run/wopr-data')), [], 'p2p mounts no Docker socket and no WOPR data')
   } finally {
     mainStack('down', '-v', '--remove-orphans', '--timeout', '5')
   }

@@ -82,6 +82,21 @@ test('client → relay socket (0600) → WOPR on TCP: log, read back, health; ea
   assert.equal(audit.map((l) => [l.verdict, l.status, l.method]), [['allow', 200, 'POST'], ['allow', 200, 'GET'], ['allow', 200, 'GET']])
 })
 
+test('with --token-file the relay adds WOPR\'s token: a client with no token file is served, a forged bearer is replaced', async () => {
+  const { double, tokenFile, listenPath } = await setup()
+  const holding = await startWoprRelay({ listenPath: `${listenPath}.holding`, upstream: double.address as { host: string; port: number }, tokenFile, audit: () => undefined })
+  track({ stop: () => holding.close() })
+  const tokenless = new WoprClient({ endpoint: { socketPath: `${listenPath}.holding` }, tokenFile: '' })
+  await tokenless.log(FRIEND, 'the sidecar holds no token', FROM)
+  assert.equal(double.conversation(FRIEND).map((e) => e.content), ['the sidecar holds no token'])
+  const forged = await raw({ socketPath: `${listenPath}.holding` }, 'POST', `/sessions/${FRIEND}/log`, { auth: `Bearer ${'0'.repeat(64)}`, body: JSON.stringify({ message: 'forged bearer', from: FROM }) })
+  assert.is(forged.status, 200, 'the relay sends its own token, not the client\'s')
+  const missing = await startWoprRelay({ listenPath: `${listenPath}.missing`, upstream: double.address as { host: string; port: number }, tokenFile: `${tokenFile}.gone`, audit: () => undefined })
+  track({ stop: () => missing.close() })
+  const err = await rejection(new WoprClient({ endpoint: { socketPath: `${listenPath}.missing` }, tokenFile: '' }).log(FRIEND, 'x', FROM))
+  assert.is(err.code, 'WOPR_TOKEN_FILE')
+})
+
 test('refused before WOPR: /inject, /v1, other sessions; the double never sees them', async () => {
   const { double, listenPath, auth, audit } = await setup()
   const relay = { socketPath: listenPath }
