@@ -210,7 +210,7 @@ export const policySchema = z.strictObject({
   rotation: section({
     enabled: z.boolean().default(true),
     schedule: checked(checkSchedule, 200).default('0 3 * * 1'),
-    graceHours: contractNumber({ min: 0, ceiling: ROTATION_GRACE_CEILING_MS / 3_600_000, def: ROTATION_GRACE_CEILING_MS / 3_600_000, what: 'grace ceiling', unit: ' hours', source: 'SECURITY.md Key Rotation: 24 hours', int: false }),
+    graceHours: contractNumber({ min: 1, ceiling: ROTATION_GRACE_CEILING_MS / 3_600_000, def: ROTATION_GRACE_CEILING_MS / 3_600_000, what: 'grace ceiling', unit: ' hours', source: 'SECURITY.md Key Rotation: 24 hours', int: false }),
   }),
   swarm: section({
     bootstrap: uniqueList(checked(checkHostPort, 300), 32).default([]),

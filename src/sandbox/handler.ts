@@ -40,6 +40,8 @@ export type SandboxHandlerOptions = {
   transcript?: TranscriptStore
   /** Pool members idle this long are recycled. */
   idleMs?: number
+  /** The peer's grants now (a revoke after admission must stop a queued job); default: as admitted. */
+  stillAllowed?: (admitted: HandledMessage) => boolean
 }
 
 export type SandboxStatus = {
@@ -130,10 +132,13 @@ export async function startSandboxHandler(opts: SandboxHandlerOptions): Promise<
     }
   }
 
+  const allowed = opts.stillAllowed ?? ((a: HandledMessage) => mayUse(a.peer, a.session, a.kind === 'log' ? 'message' : 'inject'))
+
   async function execute(p: Pending): Promise<void> {
     const { admitted: a } = p
     const started = performance.now()
-    let result = await run(a).catch((err: Error) => refuse('SANDBOX_ENGINE', err.message))
+    // Checked again when the job leaves the queue: a revoke while it waited reaches it.
+    let result = allowed(a) ? await run(a).catch((err: Error) => refuse('SANDBOX_ENGINE', err.message)) : refuse('ADMIT_UNAUTHORIZED')
     if (closed && !result.ok) result = refuse('SANDBOX_CLOSED')
     if (result.ok && a.kind === 'inject') {
       transcripts.append(a.session, [
@@ -162,7 +167,7 @@ export async function startSandboxHandler(opts: SandboxHandlerOptions): Promise<
     handle(a) {
       if (closed) return Promise.resolve(answer(refuse('SANDBOX_CLOSED'), a.kind))
       // Capabilities again, at the job (DESIGN.md): a log grant never builds an inject job.
-      if (!mayUse(a.peer, a.session, a.kind === 'log' ? 'message' : 'inject')) return Promise.resolve(answer(refuse('ADMIT_UNAUTHORIZED'), a.kind))
+      if (!allowed(a)) return Promise.resolve(answer(refuse('ADMIT_UNAUTHORIZED'), a.kind))
       if (a.kind === 'inject' && !model) return Promise.resolve(answer(refuse('MODEL_NOT_CONFIGURED'), a.kind))
       return new Promise((resolve) => {
         const offered = scheduler.offer(a.session, { admitted: a, resolve })

@@ -22,22 +22,35 @@ export interface InboundOptions {
 export function wrapHandler(inner: Handler, o: InboundOptions): Handler {
   return {
     handle: async (admitted) => {
+      // Nothing is acknowledged that could not be kept: with the outbox full the peer is refused up front.
+      if (o.outbox?.status().full && bridged(admitted, o)) return { ok: false, reason: 'WOPR_OUTBOX_FULL' }
       const result = admitted.kind === 'inject' ? await o.guard.whileHandlingInject(admitted.peer.id, () => inner.handle(admitted)) : await inner.handle(admitted)
-      if (result.ok && o.outbox) bridge(admitted, result, o)
-      return result
+      if (!result.ok || !o.outbox) return result
+      return bridge(admitted, result, o)
     },
   }
 }
 
-function bridge(admitted: HandledMessage, result: Extract<HandlerResult, { ok: true }>, o: InboundOptions): void {
+/** The friend whose WOPR session this exchange belongs to; null for what is not bridged. */
+function bridged(admitted: HandledMessage, o: InboundOptions): Friend | null {
   const friend = o.friendOf(admitted.peer.id)
   // WOPR keeps one conversation per friend; an invite grantee's own sessions are not bridged.
-  if (!friend || friend.session !== admitted.session) return
+  return friend && friend.session === admitted.session ? friend : null
+}
+
+/** Queue the exchange for WOPR; a refused entry turns the answer into that refusal, never a silent loss. */
+function bridge(admitted: HandledMessage, result: Extract<HandlerResult, { ok: true }>, o: InboundOptions): HandlerResult {
+  const friend = bridged(admitted, o)
+  if (!friend) return result
   // A log's text as the sandbox returned it (normalised there: valid UTF-8, no control characters).
   const texts = admitted.kind === 'log' ? [result.text ?? ''] : [admitted.text, result.text ?? '']
   for (const text of texts) {
     if (text === '') continue
     const queued = o.outbox!.enqueue(friendLogEntry(friend, text))
-    if (!queued.ok) o.log.warn({ reason: queued.reason, session: friend.session }, 'wopr-outbox-refused')
+    if (!queued.ok) {
+      o.log.warn({ reason: queued.reason, session: friend.session }, 'wopr-outbox-refused')
+      return { ok: false, reason: queued.reason }
+    }
   }
+  return result
 }

@@ -12,6 +12,7 @@ import { RotationSchedule } from '../rotation/schedule.ts'
 import { openStateDir } from '../store/secure-dir.ts'
 import { parseWoprEndpoint, WoprClient } from '../wopr/client.ts'
 import { Outbox } from '../wopr/outbox.ts'
+import type { HandledMessage } from '../swarm/listener.ts'
 import { SandboxSlot } from './sandbox-slot.ts'
 import { startSidecar, type Sidecar } from './sidecar.ts'
 
@@ -62,10 +63,19 @@ export async function startSidecarRole(o: SidecarRoleOptions): Promise<SidecarRo
   const seccompProfile = readSeccomp(o.seccompFile)
   const watcher = new PolicyWatcher({ dir: o.policyDir })
   const policy = watcher.current
-  const sandbox = new SandboxSlot({ dockerSocket: o.dockerSocket, seccompProfile, instance: o.instance, log })
-  const outbox = openOutbox(o.dataDir, policy)
-  let schedule: RotationSchedule | undefined
   let sidecar: Sidecar | undefined
+  // A queued job is run only if its peer may still use that session now: a revoke reaches it too.
+  const stillAllowed = (a: HandledMessage) => sidecar?.mayStillUse(a) ?? false
+  const sandbox = new SandboxSlot({ dockerSocket: o.dockerSocket, seccompProfile, instance: o.instance, log, stillAllowed })
+  const outbox = openOutbox(o.dataDir, policy)
+  const schedule = new RotationSchedule({
+    rotation: policy.rotation,
+    rotate: async (reason) => {
+      if (!sidecar) throw new WoprP2PError('STATE', 'the sidecar is not running', 'wait for it to start')
+      await sidecar.rotate(reason)
+    },
+    log,
+  })
   try {
     await sandbox.apply(policy)
     sidecar = await startSidecar({
@@ -75,16 +85,15 @@ export async function startSidecarRole(o: SidecarRoleOptions): Promise<SidecarRo
       outbox,
       log,
       ...(o.name ? { name: o.name } : {}),
-      reports: { sandbox: () => sandbox.status(), rotation: () => schedule!.status() },
+      reports: { sandbox: () => sandbox.status(), rotation: () => schedule.status() },
     })
     const running = sidecar
-    schedule = new RotationSchedule({ rotation: policy.rotation, rotate: async (reason) => void (await running.rotate(reason)), log })
     schedule.start()
     outbox.start()
     const unsubscribe = watcher.subscribe((event) => {
       if (event.type === 'applied') {
         running.applyPolicy(event.policy)
-        schedule!.update(event.policy.rotation)
+        schedule.update(event.policy.rotation)
         void sandbox.apply(event.policy)
       } else if (event.type === 'rejected') {
         log.warn({ trigger: event.trigger, reason: event.problems[0]?.reason, problems: event.problems.length }, 'policy-reload-rejected')
@@ -95,7 +104,7 @@ export async function startSidecarRole(o: SidecarRoleOptions): Promise<SidecarRo
       async stop() {
         unsubscribe()
         watcher.close()
-        await schedule!.stop()
+        await schedule.stop()
         await running.close()
         await sandbox.close()
         await outbox.close()
@@ -103,7 +112,7 @@ export async function startSidecarRole(o: SidecarRoleOptions): Promise<SidecarRo
     }
   } catch (err) {
     watcher.close()
-    await schedule?.stop()
+    await schedule.stop()
     await sidecar?.close()
     await sandbox.close()
     await outbox.close()

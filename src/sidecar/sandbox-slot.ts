@@ -19,6 +19,8 @@ export interface SandboxSlotOptions {
   /** The proxy's instance name (its sandbox label value). */
   instance: string
   log: Logger
+  /** Whether a queued job's peer may still use its session (live state, so a revoke reaches queued jobs). */
+  stillAllowed?: (admitted: HandledMessage) => boolean
 }
 
 export type SandboxSlotStatus =

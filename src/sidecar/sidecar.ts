@@ -10,6 +10,7 @@ import { RateLimiter } from '../admission/rate-limit.ts'
 import { clampP2PLimits } from '../admission/trust.ts'
 import { serveControl } from '../control/socket.ts'
 import { applyRotation, claimInvite, type Friend } from '../friends/model.ts'
+import { mayUse } from '../friends/directory.ts'
 import { PeerFiles } from '../friends/peer-files.ts'
 import { LivePeerState } from '../friends/peer-state.ts'
 import { initIdentity, readIdentity } from '../identity/identity-file.ts'
@@ -24,7 +25,7 @@ import type { JsonFile } from '../store/json-file.ts'
 import { ReplayStore } from '../store/replay-store.ts'
 import { openStateDir } from '../store/secure-dir.ts'
 import { Client, type ClientTiming } from '../swarm/client.ts'
-import { Listener, type Handler, type ListenerHooks, type ListenerLimits } from '../swarm/listener.ts'
+import { Listener, type HandledMessage, type Handler, type ListenerHooks, type ListenerLimits } from '../swarm/listener.ts'
 import { Swarm, type SwarmConfig } from '../swarm/swarm.ts'
 import type { RotationReason } from '../wire/rotation.ts'
 import type { Outbox } from '../wopr/outbox.ts'
@@ -232,6 +233,12 @@ export class Sidecar {
     await this.noticesRunning
     this.replay.close()
     this.log.info({ shortId: this.current.shortId }, 'sidecar-closed')
+  }
+
+  /** Whether the peer of an admitted log or inject may use its session with that capability now. */
+  mayStillUse(a: HandledMessage): boolean {
+    const entry = this.live.directory.resolve(a.peer.id, this.now())
+    return entry !== null && mayUse(entry.peer, a.session, a.kind === 'log' ? 'message' : 'inject')
   }
 
   friendOf(signPub: string): Friend | null {

@@ -32,7 +32,7 @@ let aliceAtBob = ''
 let bobKey = ''
 let aliceKey = ''
 
-const GRACE_MS = 30 * 60_000
+const GRACE_MS = 60 * 60_000
 
 test.before(async () => {
   net = await startNet()
