@@ -28,6 +28,8 @@ function hasTests(dir: string): boolean {
  * plain namespace; anyone else a user namespace. No fallback: without one the tier fails.
  */
 const LOOPBACK_ONLY = new Set(['swarm'])
+/** Far above any tier's normal run (the slowest, engine, takes a few minutes). */
+const TIER_LIMIT_MS = 25 * 60_000
 
 function commandFor(tier: string, argv: string[]): [string, string[]] {
   if (!LOOPBACK_ONLY.has(tier)) return [process.execPath, argv]
@@ -50,7 +52,13 @@ function runTier(tier: string): Promise<{ passed: number; failed: number }> {
       if (out.length > 1_000_000) out = out.slice(-100_000)
     })
     child.on('error', (err) => console.log(`tier ${tier}: cannot start ${command}: ${err.message}`))
+    // A hung tier must end the run with a failure, not hold CI until its own time limit.
+    const guard = setTimeout(() => {
+      console.log(`tier ${tier}: still running after ${TIER_LIMIT_MS / 60_000} min; stopped`)
+      child.kill('SIGKILL')
+    }, TIER_LIMIT_MS)
     child.on('close', (code) => {
+      clearTimeout(guard)
       const plain = out.replace(/\x1b\[[0-9;]*m/g, '')
       const total = Number(/Total:\s+(\d+)/.exec(plain)?.[1] ?? NaN)
       const passed = Number(/Passed:\s+(\d+)/.exec(plain)?.[1] ?? NaN)
