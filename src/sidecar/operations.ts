@@ -98,16 +98,22 @@ export class Operations {
       if (!matchesAutoAccept(this.autoAcceptRules(), request.from)) throw refusal('FRIEND_NOT_AUTO_ACCEPTED', request.from)
     }
     const made = orThrow(acceptFriend(this.s.live.value, this.s.identity, { ourName, line, now: this.s.now() }))
-    this.s.live.update(() => made.state)
+    this.s.live.update(() => this.withDefaultCapabilities(made))
     this.s.log.info({ peer: made.shortId, auto }, 'friend-accepted')
     return { ...madeView(made), line: made.line }
   }
 
   friendComplete(line: string): FriendMade {
     const made = orThrow(completeFriend(this.s.live.value, { ourName: this.ourName(), line, now: this.s.now() }))
-    this.s.live.update(() => made.state)
+    this.s.live.update(() => this.withDefaultCapabilities(made))
     this.s.log.info({ peer: made.shortId }, 'friend-completed')
     return madeView(made)
+  }
+
+  /** A new friend holds `message` unless policy starts friends with nothing (friends.defaultCapabilities: []). */
+  private withDefaultCapabilities(made: Made): PeerState {
+    if (this.s.policy.friends.defaultCapabilities.includes('message')) return made.state
+    return revoke(made.state, made.friend.signPub, 'message')
   }
 
   friendList(): FriendView[] {

@@ -5,7 +5,7 @@
 
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { DEFAULT_POLICY } from '../../src/policy/schema.ts'
+import { DEFAULT_POLICY, freezePolicy, policySchema } from '../../src/policy/schema.ts'
 import { WoprP2PError } from '../../src/reasons.ts'
 import { startSidecar, type Sidecar } from '../../src/sidecar/sidecar.ts'
 import { openStateDir } from '../../src/store/secure-dir.ts'
@@ -90,6 +90,21 @@ test("each completed exchange goes to WOPR under the friend's WOPR-safe session,
     { session, message: 'a question', from },
     { session, message: 'dan got: a question', from },
   ])
+})
+
+test('friends.defaultCapabilities: [] starts a new friend with nothing; a grant then lets its log through', async () => {
+  const strict = freezePolicy(policySchema.parse({ friends: { defaultCapabilities: [] } }))
+  const erin = await startSidecar({ policy: strict, swarm: net.config, clientTiming: { setupMs: 3_000, backoffMs: [200] }, dataDir: freshPath('erin'), name: 'erin', handler: { handle: async (a) => ({ ok: true, text: a.text }) } })
+  try {
+    const { line } = alice.ops.friendRequest('erin')
+    const made = erin.ops.friendAccept(line)
+    alice.ops.friendComplete(made.line)
+    assert.equal(erin.ops.friendList().map((f) => [f.name, f.grants]), [['alice', {}]])
+    erin.ops.grant('alice', 'message')
+    assert.equal(await alice.ops.log('erin', alice.ops.status().ourSessionAtFriends!, 'now granted').catch((e: WoprP2PError) => e.code), { reply: 'ack' })
+  } finally {
+    await erin.close()
+  }
 })
 
 test.run()
