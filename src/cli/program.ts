@@ -42,7 +42,7 @@ export async function runCli(argv: string[], out: (text: string) => void = (s) =
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2
     if (err instanceof WoprP2PError) {
       process.stderr.write(`wopr-p2p: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`)
-      return 1
+      return err.code === 'USAGE' ? 2 : 1
     }
     throw err
   }

@@ -31,7 +31,7 @@ export function registerSendCommands(program: Command, out: (text: string) => vo
     .command('create')
     .description('print an invite token for the holder of <their-pubkey> to claim')
     .argument('<their-pubkey>', 'their signing key (base64 SPKI, as `wopr-p2p id` shows it)')
-    .requiredOption('--session <session>', 'the session the invite grants inject on')
+    .requiredOption('--session <session>', 'the session the invite grants inject on (required)')
     .option('--hours <hours>', 'hours until the token expires', positiveHours, 24)
     .action(async (pubkey: string, opts: { session: string; hours: number }, cmd: Command) => {
       const r = (await askSidecar(cmd, 'invite.create', { pubkey, session: opts.session, ttlMs: Math.round(opts.hours * 3_600_000) })) as { token: string }

@@ -54,7 +54,7 @@ export function registerSidecarCommands(program: Command, out: (text: string) =>
   program
     .command('rotate-keys')
     .description('make new keys; tell every friend and grantee with a notice signed by the old key; the old key keeps working for the policy grace period')
-    .addOption(new Option('--reason <reason>', 'why the keys change').choices(ROTATION_REASONS).makeOptionMandatory())
+    .addOption(new Option('--reason <reason>', 'why the keys change (required)').choices(ROTATION_REASONS).makeOptionMandatory())
     .option('--json', 'print as JSON')
     .action(async (opts: { reason: string; json?: boolean }, cmd: Command) => {
       const r = await askSidecar(cmd, 'rotate-keys', { reason: opts.reason })

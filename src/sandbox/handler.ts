@@ -63,7 +63,7 @@ export async function startSandboxHandler(opts: SandboxHandlerOptions): Promise<
   const { policy } = opts
   if (policy.sandbox.image === '') {
     // Fail closed: without a pinned image there is nothing safe to run a peer's message in.
-    throw new WoprP2PError('SANDBOX_NO_IMAGE', 'no sandbox image is pinned (sandbox.image is empty)', 'build the sandbox image, then run `wopr-p2p sandbox pin <image>`')
+    throw new WoprP2PError('SANDBOX_NO_IMAGE', 'no sandbox image is pinned (sandbox.image is empty)', 'build the sandbox image, then run `wopr-p2p sandbox pin --policy-dir <dir>` (--image names another)')
   }
   const docker = new Docker({ socketPath: opts.dockerSocket, version: API_VERSION })
   const body = buildCreateBody(sandboxPolicyFrom(policy.sandbox, opts.seccompProfile, opts.instance ?? 'default'))
