@@ -4,12 +4,13 @@
 // re-read the pin and limits on reload (a bad reload keeps the last good policy); on stop,
 // remove what it started.
 
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Logger } from '../log/logger.ts'
 import { PolicyWatcher, type ReloadTrigger, type SignalSource } from '../policy/watch.ts'
 import type { Policy } from '../policy/schema.ts'
 import { formatProblem } from '../policy/validate.ts'
+import { readSeccompProfile } from '../sandbox/seccomp-file.ts'
 import { WoprP2PError } from '../reasons.ts'
 import type { AuditSink } from './audit.ts'
 import type { SandboxPolicy } from './create-policy.ts'
@@ -126,23 +127,6 @@ async function checkPinned(engine: EngineAdmin, imageId: string, policyDir: stri
   if ((await engine.imageId(imageId)) !== imageId) {
     throw new WoprP2PError('PIN_IMAGE_MISSING', `the pinned sandbox image ${imageId} does not exist on the engine`, `rebuild it (scripts/build-sandbox-image.sh), then: wopr-p2p sandbox pin --policy-dir ${policyDir}`)
   }
-}
-
-function readSeccompProfile(file: string): string {
-  let text: string
-  try {
-    text = readFileSync(file, 'utf8')
-  } catch (err) {
-    throw new WoprP2PError('IO', `cannot read the seccomp profile ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'pass --seccomp <file>, or leave it out for the shipped policies/seccomp.json')
-  }
-  try {
-    // The engine would refuse a broken profile at every create; refuse it once, here.
-    const parsed: unknown = JSON.parse(text)
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object')
-  } catch {
-    throw new WoprP2PError('IO', `the seccomp profile ${file} is not a JSON object`, 'pass the shipped policies/seccomp.json or a profile in the same format')
-  }
-  return text
 }
 
 /** A missing socket directory is made owner-only, or group-traversable when the socket is shared. */

@@ -79,7 +79,8 @@ function rateOf(action: PeerAction) {
 const ABSOLUTE_PATH = (v: string) => (isAbsolute(v) && !/[\0\n\r]/.test(v) ? null : 'must be an absolute path')
 const OPTIONAL_PATH = (v: string) => (v === '' ? null : ABSOLUTE_PATH(v))
 const SESSION_NAME = /^[^\s\p{C}]{1,256}$/u
-const IMAGE_ID = /^sha256:[0-9a-f]{64}$/
+/** What a pin is: an image ID, never a tag. */
+export const IMAGE_ID = /^sha256:[0-9a-f]{64}$/
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])$/
 
 function checkHostPort(v: string): string | null {

@@ -7,6 +7,7 @@ import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { isScalar, parseDocument } from 'yaml'
 import { listPolicyFiles, loadPolicyDir, policyError, SHIPPED_POLICY_DIR } from '../policy/load.ts'
+import { IMAGE_ID } from '../policy/schema.ts'
 import { validatePolicy } from '../policy/validate.ts'
 import { WoprP2PError } from '../reasons.ts'
 import { writeFileAtomic } from '../store/atomic-file.ts'
@@ -14,7 +15,6 @@ import { writeFileAtomic } from '../store/atomic-file.ts'
 /** The tag scripts/build-sandbox-image.sh gives its image (SANDBOX_TAG): a convenience name, resolved once here. */
 export const DEFAULT_SANDBOX_IMAGE = 'wopr-p2p-sandbox:local'
 
-const IMAGE_ID = /^sha256:[0-9a-f]{64}$/
 const NEW_FILE_HEADER = '# wopr-p2p policy: sandbox. Written by `wopr-p2p sandbox pin`; keys not set here take the\n# defaults described in the shipped policies/sandbox.yaml.\n'
 
 /** Image name or ID → the engine's full image ID, or null when the engine has no such image. */

@@ -3,7 +3,6 @@
 // the narrowed proxy, the durable WOPR outbox, and the rotation schedule. Each part reports in
 // `status`; none of them being reachable (no WOPR, no pin yet) stops the sidecar from starting.
 
-import { readFileSync } from 'node:fs'
 import type { Logger } from '../log/logger.ts'
 import { PolicyWatcher } from '../policy/watch.ts'
 import type { Policy } from '../policy/schema.ts'
@@ -13,6 +12,7 @@ import { openStateDir } from '../store/secure-dir.ts'
 import { parseWoprEndpoint, WoprClient } from '../wopr/client.ts'
 import { Outbox } from '../wopr/outbox.ts'
 import type { HandledMessage } from '../swarm/listener.ts'
+import { readSeccompProfile } from '../sandbox/seccomp-file.ts'
 import { SandboxSlot } from './sandbox-slot.ts'
 import { startSidecar, type Sidecar } from './sidecar.ts'
 
@@ -47,20 +47,12 @@ function openOutbox(dataDir: string, policy: Policy): Outbox {
   return Outbox.open({ dataDir, client, maxEntries: policy.wopr.outboxMaxEntries, pace: paceOf(policy) })
 }
 
-function readSeccomp(file: string): string {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch (err) {
-    throw new WoprP2PError('IO', `cannot read the seccomp profile ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'pass --seccomp with the same file the docker-proxy uses')
-  }
-}
-
 export async function startSidecarRole(o: SidecarRoleOptions): Promise<SidecarRole> {
   const { log } = o
   // The outbox journal lives in the data dir, which a first start has not made yet. Both checks
   // come before the watcher, which nothing would close if they threw.
   openStateDir(o.dataDir)
-  const seccompProfile = readSeccomp(o.seccompFile)
+  const seccompProfile = readSeccompProfile(o.seccompFile)
   const watcher = new PolicyWatcher({ dir: o.policyDir })
   const policy = watcher.current
   let sidecar: Sidecar | undefined
