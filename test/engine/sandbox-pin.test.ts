@@ -66,7 +66,8 @@ test('pinning a name the engine does not have fails and writes nothing', async (
   const r = await cli('sandbox', 'pin', '--image', `wopr-p2p-no-such-image:${process.pid}`, '--policy-dir', dir)
   assert.is(r.code, 1)
   assert.is(readFileSync(join(dir, 'sandbox.yaml'), 'utf8'), before)
-  assert.is((await cli('sandbox', 'pin', '--image', 'Bad Name!', '--policy-dir', dir)).code, 1)
+  assert.is((await cli('sandbox', 'pin', '--image', 'Bad Name!', '--policy-dir', dir)).code, 2, 'a malformed name is a usage error')
+  assert.is(readFileSync(join(dir, 'sandbox.yaml'), 'utf8'), before)
 })
 
 test.run()
