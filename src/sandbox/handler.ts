@@ -54,6 +54,8 @@ export type SandboxStatus = {
 
 export interface SandboxHandler extends Handler {
   status(): SandboxStatus
+  /** Finish every job already queued or running, then close; for a handler replaced by a new one. */
+  retire(): Promise<void>
   close(): Promise<void>
 }
 
@@ -163,6 +165,14 @@ export async function startSandboxHandler(opts: SandboxHandlerOptions): Promise<
     }
   }
 
+  async function close(): Promise<void> {
+    closed = true
+    for (const { job } of scheduler.drain()) job.resolve(answer(refuse('SANDBOX_CLOSED'), job.admitted.kind))
+    // Removing the pool's containers ends the running jobs too; they answer SANDBOX_CLOSED.
+    await pool.close()
+    await Promise.all(active)
+  }
+
   return {
     handle(a) {
       if (closed) return Promise.resolve(answer(refuse('SANDBOX_CLOSED'), a.kind))
@@ -183,12 +193,11 @@ export async function startSandboxHandler(opts: SandboxHandlerOptions): Promise<
         counters: Object.fromEntries(counters),
       }
     },
-    async close() {
-      closed = true
-      for (const { job } of scheduler.drain()) job.resolve(answer(refuse('SANDBOX_CLOSED'), job.admitted.kind))
-      // Removing the pool's containers ends the running jobs too; they answer SANDBOX_CLOSED.
-      await pool.close()
-      await Promise.all(active)
+    async retire() {
+      // Queued jobs start as running ones end, so waiting on the running ones drains both.
+      while (active.size > 0) await Promise.race(active)
+      await close()
     },
+    close,
   }
 }

@@ -1,6 +1,7 @@
 // The sidecar's one Handler in production: the sandbox handler built from the policy that is
 // running now. A reload that changes the sandbox, model or session prompts builds a new handler
-// and swaps it in; jobs already running finish in the old one, which is closed after. With no
+// and swaps it in; jobs already queued or running finish in the old one, which is closed after;
+// the sessions' transcripts carry over. With no
 // image pinned (or a model key file that cannot be read) peers are refused with a reason —
 // there is never a path that handles peer input outside a sandbox.
 
@@ -9,6 +10,7 @@ import { createModelGateway } from '../model/gateway.ts'
 import type { Policy } from '../policy/schema.ts'
 import { WoprP2PError } from '../reasons.ts'
 import { startSandboxHandler, type SandboxHandler, type SandboxStatus } from '../sandbox/handler.ts'
+import { MemoryTranscripts } from '../sandbox/transcript.ts'
 import type { HandledMessage, Handler, HandlerResult } from '../swarm/listener.ts'
 
 export interface SandboxSlotOptions {
@@ -39,6 +41,10 @@ export class SandboxSlot implements Handler {
   private inputs = ''
   private image = ''
   private building: Promise<void> = Promise.resolve()
+  /** Replaced handlers finishing their jobs. */
+  private readonly retiring = new Set<SandboxHandler>()
+  /** Kept across rebuilds: a reload does not make a session forget its earlier turns. */
+  private readonly transcripts = new MemoryTranscripts()
 
   constructor(private readonly o: SandboxSlotOptions) {}
 
@@ -64,7 +70,9 @@ export class SandboxSlot implements Handler {
     await this.building
     const slot = this.slot
     this.slot = { reason: 'SANDBOX_CLOSED', detail: 'the sidecar is stopping' }
-    if ('handler' in slot) await slot.handler.close()
+    // Stopping does not wait for old jobs: they end with SANDBOX_CLOSED, as the current ones do.
+    const handlers = [...this.retiring, ...('handler' in slot ? [slot.handler] : [])]
+    await Promise.all(handlers.map((h) => h.close()))
   }
 
   private async rebuild(policy: Policy): Promise<void> {
@@ -76,7 +84,12 @@ export class SandboxSlot implements Handler {
     this.image = policy.sandbox.image
     if ('handler' in this.slot) this.o.log.info({ image: policy.sandbox.image, model: this.slot.model, pool: policy.sandbox.poolSize }, 'sandbox-ready')
     else this.o.log.warn({ reason: this.slot.reason, detail: this.slot.detail }, 'sandbox-unavailable')
-    if ('handler' in previous) await previous.handler.close()
+    if ('handler' in previous) this.retire(previous.handler)
+  }
+
+  private retire(handler: SandboxHandler): void {
+    this.retiring.add(handler)
+    void handler.retire().finally(() => this.retiring.delete(handler))
   }
 
   private async build(policy: Policy): Promise<Slot> {
@@ -92,7 +105,7 @@ export class SandboxSlot implements Handler {
       model = null
     }
     try {
-      const handler = await startSandboxHandler({ ...this.o, logger: this.o.log, policy, model })
+      const handler = await startSandboxHandler({ ...this.o, logger: this.o.log, policy, model, transcript: this.transcripts })
       return { handler, model: model !== null }
     } catch (err) {
       return { reason: err instanceof WoprP2PError ? err.code : 'SANDBOX_ENGINE', detail: (err as Error).message }

@@ -178,6 +178,16 @@ test('a full queue refuses with busy instead of growing', async () => {
   assert.is(h.status().counters.SANDBOX_BUSY, 1)
 })
 
+test('a retired handler (replaced on a policy reload) finishes its running and queued jobs, then closes', async () => {
+  const h = await handlerWith({ concurrency: 1, queue: { perSession: 2, total: 2 } })
+  const running = h.handle(inject('run: sleep 1; echo still here'))
+  const queued = h.handle(inject('waiting its turn'))
+  await h.retire()
+  assert.equal(await running, { ok: true, text: 'exit status 0\nstill here\n' })
+  assert.equal(await queued, { ok: true, text: 'echo: waiting its turn' })
+  assert.equal(await h.handle(log('after')), { ok: false, reason: 'SANDBOX_CLOSED' })
+})
+
 // The walls: each one acts, the peer gets a clean reason, and the next job still runs.
 const WALLS = { timeoutSeconds: 6, shell: { timeoutSeconds: 30 } }
 
