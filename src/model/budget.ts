@@ -15,7 +15,12 @@ export class TokenBudget {
   /** peer → minute index → tokens spent in that minute. */
   private readonly spent = new Map<string, Map<number, number>>()
 
-  constructor(private readonly limits: BudgetLimits) {}
+  constructor(private limits: BudgetLimits) {}
+
+  /** New limits from a policy reload; what each peer spent is kept. */
+  setLimits(limits: BudgetLimits): void {
+    this.limits = limits
+  }
 
   /** May `peer` start another model call at `now`? A call is allowed while any budget is left. */
   check(peer: string, now: number): Verdict<void> {

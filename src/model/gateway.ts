@@ -25,14 +25,16 @@ const MAX_REPLY_BYTES = 4 * 1024 * 1024
 /** Without usage from the endpoint, charge what the exchange weighs at a generous 3 bytes per token. */
 const BYTES_PER_TOKEN_ESTIMATE = 3
 
-export type GatewayOptions = { logger?: Logger; now?: () => number }
+/** `budget`: spend kept across gateways (a policy reload builds a new one); its limits are set from policy here. */
+export type GatewayOptions = { logger?: Logger; now?: () => number; budget?: TokenBudget }
 
 /** null when no endpoint is configured: inject is then refused with MODEL_NOT_CONFIGURED. */
 export async function createModelGateway(policy: ModelPolicy, opts: GatewayOptions = {}): Promise<ModelGateway | null> {
   if (policy.endpoint === '') return null
   const key = policy.apiKeyFile === '' ? undefined : await readApiKeyFile(policy.apiKeyFile)
   const url = `${policy.endpoint.replace(/\/+$/, '')}/chat/completions`
-  const budget = new TokenBudget(policy.tokensPerPeer)
+  const budget = opts.budget ?? new TokenBudget(policy.tokensPerPeer)
+  budget.setLimits(policy.tokensPerPeer)
   const now = opts.now ?? Date.now
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' }
   if (key !== undefined) headers.authorization = `Bearer ${key}`

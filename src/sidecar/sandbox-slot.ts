@@ -7,10 +7,11 @@
 
 import type { Logger } from '../log/logger.ts'
 import { createModelGateway } from '../model/gateway.ts'
-import type { Policy } from '../policy/schema.ts'
+import { DEFAULT_POLICY, type Policy } from '../policy/schema.ts'
 import { WoprP2PError } from '../reasons.ts'
 import { startSandboxHandler, type SandboxHandler, type SandboxStatus } from '../sandbox/handler.ts'
 import { MemoryTranscripts } from '../sandbox/transcript.ts'
+import { TokenBudget } from '../model/budget.ts'
 import type { HandledMessage, Handler, HandlerResult } from '../swarm/listener.ts'
 
 export interface SandboxSlotOptions {
@@ -43,8 +44,9 @@ export class SandboxSlot implements Handler {
   private building: Promise<void> = Promise.resolve()
   /** Replaced handlers finishing their jobs. */
   private readonly retiring = new Set<SandboxHandler>()
-  /** Kept across rebuilds: a reload does not make a session forget its earlier turns. */
+  /** Kept across rebuilds: a reload makes no session forget its earlier turns, and no peer its model spend. */
   private readonly transcripts = new MemoryTranscripts()
+  private readonly budget = new TokenBudget(DEFAULT_POLICY.model.tokensPerPeer)
 
   constructor(private readonly o: SandboxSlotOptions) {}
 
@@ -98,7 +100,7 @@ export class SandboxSlot implements Handler {
     }
     let model
     try {
-      model = await createModelGateway(policy.model, { logger: this.o.log })
+      model = await createModelGateway(policy.model, { logger: this.o.log, budget: this.budget })
     } catch (err) {
       // Logs still run without a model; injects are then refused as unconfigured.
       this.o.log.error({ reason: (err as WoprP2PError).code ?? 'MODEL_NOT_CONFIGURED', detail: (err as Error).message }, 'model-unavailable')

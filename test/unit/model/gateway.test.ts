@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { TokenBudget } from '../../../src/model/budget.ts'
 import { createModelGateway, type ModelPolicy } from '../../../src/model/gateway.ts'
 import { freezePolicy, policySchema } from '../../../src/policy/schema.ts'
 import { startModelDouble } from '../../doubles/model-double.ts'
@@ -61,6 +62,21 @@ test('the per-peer budget refuses further calls once spent', async () => {
     assert.is(!r.ok && r.reason, 'MODEL_BUDGET_EXHAUSTED')
     assert.is(double.requests.length, 1)
     assert.ok((await gw.complete('someone else', [{ role: 'user', content: 'x' }])).ok)
+  } finally {
+    await double.close()
+  }
+})
+
+test('a gateway rebuilt on a policy reload keeps what each peer spent, under the new limits', async () => {
+  const double = await startModelDouble({ apiKey: KEY })
+  try {
+    const budget = new TokenBudget({ perHour: 5, perDay: 100 })
+    const first = (await createModelGateway(modelPolicy(double.url, { tokensPerPeer: { perHour: 5, perDay: 100 } }), { budget }))!
+    assert.ok((await first.complete('peer', [{ role: 'user', content: 'a long enough question' }])).ok)
+    const reloaded = (await createModelGateway(modelPolicy(double.url, { tokensPerPeer: { perHour: 6, perDay: 100 } }), { budget }))!
+    const r = await reloaded.complete('peer', [{ role: 'user', content: 'again' }])
+    assert.is(!r.ok && r.reason, 'MODEL_BUDGET_EXHAUSTED', 'the spend survived the reload')
+    assert.equal(reloaded.used('peer'), first.used('peer'))
   } finally {
     await double.close()
   }
