@@ -208,21 +208,12 @@ function readUpgradeTail(req: IncomingMessage, socket: Duplex, first: Buffer): P
   })
 }
 
-function readCapped(stream: IncomingMessage, cap: number): Promise<Buffer | null> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    stream.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > cap) {
-        stream.destroy()
-        resolve(null)
-      } else chunks.push(chunk)
-    })
-    stream.on('end', () => resolve(Buffer.concat(chunks)))
-    stream.on('error', () => resolve(null))
-    stream.on('close', () => resolve(null))
-  })
+/** The engine's reply, or null when it is over the cap (the stream is then dropped) or cut short. */
+async function readCapped(stream: IncomingMessage, cap: number): Promise<Buffer | null> {
+  const reply = await readCappedBody(stream, cap, 'PROXY_ENGINE_UNREACHABLE')
+  if (reply?.ok) return reply.value
+  stream.destroy()
+  return null
 }
 
 function createdId(reply: Buffer): string | null {

@@ -1,6 +1,6 @@
-// Reading an HTTP request body with a hard cap (Docker proxy, WOPR relay): the
-// refusal comes as soon as the cap is passed, so an endless body costs bounded
-// memory. Null when the client went away first.
+// Reading an HTTP body with a hard cap (requests to the Docker proxy and the WOPR relay, and
+// the engine's replies to the proxy): the refusal comes as soon as the cap is passed, so an
+// endless body costs bounded memory. Null when the other side went away first.
 
 import type { IncomingMessage } from 'node:http'
 import { accept, refuse, type Reason, type Verdict } from '../reasons.ts'
