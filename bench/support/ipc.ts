@@ -73,10 +73,16 @@ export class BenchChild {
 }
 
 /** Two levels below the root, like the image's bundle, so `../../policies/` still resolves; packages stay in node_modules. */
-async function bundled(entry: URL, label: string): Promise<string> {
-  const outfile = fileURLToPath(new URL(`../.bundle/${label}.mjs`, import.meta.url))
-  await build({ entryPoints: [fileURLToPath(entry)], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' })
-  return outfile
+const bundles = new Map<string, Promise<string>>()
+function bundled(entry: URL, label: string): Promise<string> {
+  // Children started from one entry (the two raw peers, say) share one bundle.
+  let made = bundles.get(entry.href)
+  if (!made) {
+    const outfile = fileURLToPath(new URL(`../.bundle/${label}.mjs`, import.meta.url))
+    made = build({ entryPoints: [fileURLToPath(entry)], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' }).then(() => outfile)
+    bundles.set(entry.href, made)
+  }
+  return made
 }
 
 /** The child's side: answer each request with `ops[op](args)`; on stop (or a vanished parent) close and exit. */
